@@ -1,0 +1,194 @@
+//! `canary-judge judge`.
+
+use canary_judge::judge::KNOWN_JUDGES;
+use canary_judge::{judge_with, parse_request, CanaryJudgeResult, Verdict};
+use clap::{Args, ValueEnum};
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Arguments of `canary-judge judge`.
+#[derive(Debug, Args)]
+pub(crate) struct JudgeArgs {
+    /// The request file; `-` or nothing reads standard input.
+    #[arg(default_value = "-")]
+    input: PathBuf,
+    /// Pretty-print the result (ignored with --jsonl, whose output is one result per line).
+    #[arg(long)]
+    pretty: bool,
+    /// Read one request per line and write one result per line, in order. A bad line yields
+    /// `{"error": {...}}` on its output line and processing continues; the exit code is then 2.
+    #[arg(long)]
+    jsonl: bool,
+    /// Exit with 1 when the verdict is at or below this level (any line, with --jsonl).
+    #[arg(long, value_enum)]
+    fail_on: Option<FailOn>,
+    /// Use this judge instead of the config's `judge.name`.
+    #[arg(long = "judge", value_name = "NAME")]
+    judge_name: Option<String>,
+}
+
+/// Verdict levels for `--fail-on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum FailOn {
+    /// Exit 1 on Marginal or Fail.
+    Marginal,
+    /// Exit 1 on Fail.
+    Fail,
+}
+
+impl FailOn {
+    fn trips(self, verdict: Verdict) -> bool {
+        match self {
+            FailOn::Marginal => verdict != Verdict::Pass,
+            FailOn::Fail => verdict == Verdict::Fail,
+        }
+    }
+}
+
+const EXIT_TRIPPED: u8 = 1;
+const EXIT_INVALID: u8 = 2;
+
+/// One request's failure, as the message and the JSON error object.
+struct Failure {
+    kind: &'static str,
+    message: String,
+    path: Option<String>,
+}
+
+impl Failure {
+    fn to_json(&self, line: Option<usize>) -> serde_json::Value {
+        let mut error = serde_json::json!({"kind": self.kind, "message": self.message});
+        if let Some(path) = &self.path {
+            error["path"] = serde_json::Value::String(path.clone());
+        }
+        let mut out = serde_json::json!({ "error": error });
+        if let Some(line) = line {
+            out["line"] = serde_json::Value::from(line);
+        }
+        out
+    }
+}
+
+fn judge_text(text: &str, judge_name: Option<&str>) -> Result<CanaryJudgeResult, Failure> {
+    let request = parse_request(text).map_err(|e| Failure {
+        kind: "parse",
+        path: Some(e.path().to_string()),
+        message: e.to_string(),
+    })?;
+    judge_with(judge_name, &request).map_err(|e| Failure {
+        kind: "judge",
+        path: None,
+        message: e.to_string(),
+    })
+}
+
+fn open_input(path: &PathBuf) -> io::Result<Box<dyn Read>> {
+    if path.as_os_str() == "-" {
+        Ok(Box::new(io::stdin().lock()))
+    } else {
+        Ok(Box::new(File::open(path)?))
+    }
+}
+
+/// Runs the command and returns the process exit code.
+pub(crate) fn run(args: &JudgeArgs) -> ExitCode {
+    if let Some(name) = &args.judge_name {
+        if !KNOWN_JUDGES.contains(&name.as_str()) {
+            eprintln!(
+                "canary-judge: unknown judge '{name}'; known judges: {}",
+                KNOWN_JUDGES.join(", ")
+            );
+            return ExitCode::from(EXIT_INVALID);
+        }
+    }
+    let input = match open_input(&args.input) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("canary-judge: cannot read {}: {e}", args.input.display());
+            return ExitCode::from(EXIT_INVALID);
+        }
+    };
+    let outcome = if args.jsonl {
+        run_jsonl(args, input)
+    } else {
+        run_single(args, input)
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("canary-judge: {e}");
+            ExitCode::from(EXIT_INVALID)
+        }
+    }
+}
+
+fn run_single(args: &JudgeArgs, mut input: Box<dyn Read>) -> io::Result<ExitCode> {
+    let mut text = String::new();
+    if let Err(e) = input.read_to_string(&mut text) {
+        eprintln!("canary-judge: cannot read {}: {e}", args.input.display());
+        return Ok(ExitCode::from(EXIT_INVALID));
+    }
+    match judge_text(&text, args.judge_name.as_deref()) {
+        Ok(result) => {
+            let json = if args.pretty {
+                serde_json::to_string_pretty(&result)
+            } else {
+                serde_json::to_string(&result)
+            }
+            .map_err(io::Error::other)?;
+            let mut out = io::stdout().lock();
+            writeln!(out, "{json}")?;
+            out.flush()?;
+            let tripped = args
+                .fail_on
+                .is_some_and(|f| f.trips(result.score.classification));
+            Ok(if tripped {
+                ExitCode::from(EXIT_TRIPPED)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Err(failure) => {
+            eprintln!("canary-judge: invalid input: {}", failure.message);
+            Ok(ExitCode::from(EXIT_INVALID))
+        }
+    }
+}
+
+fn run_jsonl(args: &JudgeArgs, input: Box<dyn Read>) -> io::Result<ExitCode> {
+    let reader = BufReader::with_capacity(1 << 20, input);
+    let mut out = BufWriter::with_capacity(1 << 20, io::stdout().lock());
+    let (mut invalid, mut tripped) = (0usize, false);
+    for (i, line) in reader.lines().enumerate() {
+        let line_no = i + 1;
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        match judge_text(&line, args.judge_name.as_deref()) {
+            Ok(result) => {
+                tripped |= args
+                    .fail_on
+                    .is_some_and(|f| f.trips(result.score.classification));
+                serde_json::to_writer(&mut out, &result).map_err(io::Error::other)?;
+            }
+            Err(failure) => {
+                invalid += 1;
+                eprintln!("canary-judge: line {line_no}: {}", failure.message);
+                serde_json::to_writer(&mut out, &failure.to_json(Some(line_no)))
+                    .map_err(io::Error::other)?;
+            }
+        }
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(if invalid > 0 {
+        ExitCode::from(EXIT_INVALID)
+    } else if tripped {
+        ExitCode::from(EXIT_TRIPPED)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,197 @@
+//! `NetflixACAJudge-v1.0` (spec §3, §7, §8).
+
+use super::classifier::{ClassifyArgs, MannWhitneyClassifier, MetricClassification, MetricLabels};
+use super::scorer::{score, ScoredMetric};
+use super::settings::MetricSettings;
+use super::transform::CleanSeries;
+use super::NETFLIX_ACA_JUDGE;
+use crate::error::JudgeError;
+use crate::model::{
+    CanaryAnalysisResult, CanaryJudgeResult, CanaryMetricConfig, Classification, JudgeRequest,
+    MetricSetPair, ResultMetadata, SideMetadata,
+};
+use crate::stats::summary_stats;
+
+/// One judged metric: the wire result plus what the classifier found (interval, effect size,
+/// branch), for callers that explain verdicts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JudgedMetric {
+    /// The result as Kayenta reports it.
+    pub result: CanaryAnalysisResult,
+    /// The classifier's full answer; `None` when classification failed (`Error`).
+    pub classification: Option<MetricClassification>,
+    /// The settings read from the metric's config.
+    pub settings: MetricSettings,
+}
+
+/// Classifies one metric set pair against its metric config, as `NetflixACAJudge-v1.0` does.
+///
+/// `index` is the pair's position in `metricSetPairList`, used in error messages.
+///
+/// # Errors
+/// - [`JudgeError::MissingGroups`] when the config has no `groups` list;
+/// - [`JudgeError::InvalidSetting`] for a wrongly typed setting;
+/// - [`JudgeError::NonFiniteValue`] for a ±∞ sample (NaN is fine: it is missing data).
+pub fn judge_metric(
+    index: usize,
+    pair: &MetricSetPair,
+    config: &CanaryMetricConfig,
+) -> Result<JudgedMetric, JudgeError> {
+    let name = pair.name.as_str();
+    let groups = config
+        .groups
+        .clone()
+        .ok_or_else(|| JudgeError::MissingGroups {
+            metric: name.to_string(),
+        })?;
+    let settings = MetricSettings::from_analysis_configurations(
+        name,
+        config.analysis_configurations.as_ref(),
+    )?;
+    for (side, values) in [
+        ("control", &pair.values.control),
+        ("experiment", &pair.values.experiment),
+    ] {
+        if let Some(position) = values.iter().position(|v| v.is_infinite()) {
+            return Err(JudgeError::NonFiniteValue {
+                index,
+                metric: name.to_string(),
+                side,
+                position,
+                value: if values[position] > 0.0 {
+                    "Infinity"
+                } else {
+                    "-Infinity"
+                },
+            });
+        }
+    }
+
+    let experiment = CleanSeries::prepare(
+        &pair.values.experiment,
+        settings.nan_strategy,
+        settings.outlier_factor,
+    );
+    let control = CleanSeries::prepare(
+        &pair.values.control,
+        settings.nan_strategy,
+        settings.outlier_factor,
+    );
+    let classifier = MannWhitneyClassifier::for_judge(&settings);
+    let outcome = classifier.classify(
+        &control,
+        &experiment,
+        ClassifyArgs::from(&settings),
+        MetricLabels::judge(name),
+    );
+
+    let (classification, reason, critical, result_metadata, details) = match outcome {
+        Ok(c) => (
+            c.classification,
+            c.reason.clone(),
+            c.critical,
+            Some(ResultMetadata { ratio: c.deviation }),
+            Some(c),
+        ),
+        Err(_) => (
+            Classification::Error,
+            Some("Metric Classification Failed".to_string()),
+            false,
+            None,
+            None,
+        ),
+    };
+
+    Ok(JudgedMetric {
+        result: CanaryAnalysisResult {
+            name: pair.name.clone(),
+            tags: pair.tags.clone(),
+            id: pair.id.clone(),
+            classification,
+            classification_reason: reason,
+            groups,
+            experiment_metadata: SideMetadata {
+                stats: summary_stats(experiment.values()),
+            },
+            control_metadata: SideMetadata {
+                stats: summary_stats(control.values()),
+            },
+            result_metadata,
+            critical,
+            muted: settings.muted,
+        },
+        classification: details,
+        settings,
+    })
+}
+
+/// Runs `NetflixACAJudge-v1.0` on a request: every pair is classified in order against the first
+/// metric config of the same name, then the results are scored.
+///
+/// # Errors
+/// The whole judgement fails, as in Kayenta, on:
+/// - a threshold that is not finite ([`JudgeError::InvalidThreshold`]; Kayenta would accept it —
+///   a deliberate difference);
+/// - a missing `classifier` ([`JudgeError::MissingClassifier`]) or a non-finite group weight
+///   ([`JudgeError::InvalidGroupWeight`], also a deliberate difference);
+/// - a pair without a metric config ([`JudgeError::MissingMetricConfig`]);
+/// - any error of [`judge_metric`].
+pub fn netflix_aca_judge(request: &JudgeRequest) -> Result<CanaryJudgeResult, JudgeError> {
+    let thresholds = request.score_thresholds;
+    for (field, value) in [("pass", thresholds.pass), ("marginal", thresholds.marginal)] {
+        if !value.is_finite() {
+            return Err(JudgeError::InvalidThreshold {
+                field,
+                value: value.to_string(),
+            });
+        }
+    }
+    let config = &request.canary_config;
+    let classifier = config
+        .classifier
+        .as_ref()
+        .ok_or(JudgeError::MissingClassifier)?;
+    if let Some((group, w)) = classifier
+        .group_weights
+        .0
+        .iter()
+        .find(|(_, w)| !w.is_finite())
+    {
+        return Err(JudgeError::InvalidGroupWeight {
+            group: group.clone(),
+            value: w.to_string(),
+        });
+    }
+
+    let mut results = Vec::with_capacity(request.metric_set_pair_list.len());
+    for (index, pair) in request.metric_set_pair_list.iter().enumerate() {
+        let metric_config = config
+            .metrics
+            .iter()
+            .find(|m| m.name == pair.name)
+            .ok_or_else(|| JudgeError::MissingMetricConfig {
+                index,
+                metric: pair.name.clone(),
+            })?;
+        results.push(judge_metric(index, pair, metric_config)?.result);
+    }
+
+    let scored: Vec<ScoredMetric<'_>> = results
+        .iter()
+        .map(|r| ScoredMetric {
+            classification: r.classification,
+            groups: &r.groups,
+            critical: r.critical,
+            muted: r.muted,
+            reason: r.classification_reason.as_deref(),
+        })
+        .collect();
+    let scores = score(&scored, &classifier.group_weights, thresholds);
+
+    Ok(CanaryJudgeResult {
+        judge_name: NETFLIX_ACA_JUDGE.to_string(),
+        results,
+        group_scores: scores.group_scores,
+        score: scores.summary,
+    })
+}

@@ -1,0 +1,58 @@
+//! Statistics, written to reproduce Kayenta's binary64 results (spec §4–§6).
+//!
+//! Every function here is pure, documents what it does with empty input, NaN and ties, and never
+//! panics on data. Bit-exactness notes are given where Kayenta's results depend on the order of
+//! floating-point operations.
+
+mod effect_size;
+mod mann_whitney;
+mod normal;
+mod outliers;
+mod percentile;
+mod rank;
+mod sample;
+mod summary;
+mod zeroin;
+
+pub use effect_size::{cles, cohen_d, mean_ratio};
+pub use mann_whitney::{
+    kayenta_interval, kayenta_interval_direct, wilcoxon_z, wilcoxon_z_direct, MannWhitneyInterval,
+};
+pub use normal::{erf_inv, normal_quantile};
+pub(crate) use outliers::iqr_fences as outliers_fences;
+pub use outliers::{iqr_outliers, ksigma_outliers};
+pub use percentile::percentile;
+pub use rank::average_ranks;
+pub use sample::SortedSample;
+pub use summary::{mean, summary_stats, variance};
+pub use zeroin::{zeroin, ZeroinOutcome, ZEROIN_MAX_ITERATIONS, ZEROIN_TOLERANCE};
+
+use thiserror::Error;
+
+/// Why a statistic could not be computed.
+#[derive(Debug, Error, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum StatsError {
+    /// A sample was empty where at least one value is needed.
+    #[error("the {which} sample is empty")]
+    EmptySample {
+        /// `x` or `y` (experiment or control).
+        which: &'static str,
+    },
+    /// A value was NaN where NaN was not allowed.
+    #[error("the sample contains NaN")]
+    NaN,
+    /// The rank-sum variance is zero: every observation is tied at a shift the root search tried
+    /// (Kayenta: "cannot compute confidence interval when all observations are tied").
+    #[error("cannot compute confidence interval when all observations are tied")]
+    AllTied,
+    /// The difference of two sample values overflowed to ±∞, so the interval is undefined.
+    #[error("the samples' differences overflow a double; the interval is undefined")]
+    Overflow,
+    /// A percentile outside (0, 100] was asked for.
+    #[error("percentile {0} is outside (0, 100]")]
+    PercentileOutOfRange(f64),
+    /// A probability outside (0, 1) was given to a quantile function.
+    #[error("probability {0} is outside (0, 1)")]
+    ProbabilityOutOfRange(f64),
+}

@@ -1,0 +1,1 @@
+//! Wire-format tests (filled in below).
