@@ -87,7 +87,7 @@ pub enum ConfigError {
 #[derive(Debug, Error, PartialEq)]
 #[non_exhaustive]
 pub enum JudgeError {
-    /// A pair's name matches no metric config ("Could not find metric config for <name>").
+    /// A pair's name matches no metric config ("Could not find metric config for &lt;name&gt;").
     #[error("metricSetPairList[{index}]: could not find metric config for '{metric}'")]
     MissingMetricConfig {
         /// Index of the pair.

@@ -31,7 +31,7 @@
 //!   `CanaryJudgeResult`, …), read and written as Kayenta's Jackson mapper does;
 //! - [`stats`]: the statistics, written to reproduce Kayenta's binary64 results: two-pass means,
 //!   R-7 percentiles, the Mann-Whitney interval with R's `zeroin`, effect sizes;
-//! - [`judge`]: preprocessing, the Mann-Whitney classifier, the weighted-sum scorer, and the judges
+//! - [`mod@judge`]: preprocessing, the Mann-Whitney classifier, the weighted-sum scorer, and the judges
 //!   by name ([`judge::KNOWN_JUDGES`]).
 //!
 //! # Edge-case policy

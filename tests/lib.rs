@@ -3,4 +3,5 @@
 
 mod conformance;
 mod props;
+mod regression;
 mod wire;

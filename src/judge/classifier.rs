@@ -139,8 +139,8 @@ impl MannWhitneyClassifier {
     ///
     /// 1. **No data** (either side empty): with `Remove`, `NodataFailMetric` if `must_have_data`
     ///    and not critical, else `Nodata` carrying the metric's `critical` flag; with `Replace`,
-    ///    `Pass`. Reason "Missing data for <name>" (none for `Replace`), deviation 1.0.
-    /// 2. **Identical** multisets: `Pass`, "The <canary> and <baseline> data are identical".
+    ///    `Pass`. Reason "Missing data for &lt;name&gt;" (none for `Replace`), deviation 1.0.
+    /// 2. **Identical** multisets: `Pass`, "The &lt;canary&gt; and &lt;baseline&gt; data are identical".
     /// 3. **One distinct value** across both sides: `Pass`, no reason.
     /// 4. **Both sides constant**, different values. Kayenta adds Gaussian noise (sd = value ×
     ///    1e-5) from an unseeded generator and runs the rank test, so its answer is not
@@ -154,7 +154,7 @@ impl MannWhitneyClassifier {
     ///    mirrored; else Pass.
     /// 6. **Critical escalation**: for a critical metric, a High with effect size NaN or ≥
     ///    `critical.increase` (Low: ≤ `critical.decrease`) becomes critical with the reason
-    ///    "The metric <name> was classified as High (Critical)".
+    ///    "The metric &lt;name&gt; was classified as High (Critical)".
     ///
     /// # Edge cases
     /// - a mean of exactly 0 on either side makes the deviation NaN; with `meanRatio` the

@@ -122,7 +122,8 @@ impl Tally {
 #[macro_export]
 macro_rules! check {
     ($problems:ident, $cond:expr, $($fmt:tt)*) => {
-        if !$cond {
+        let ok: bool = $cond;
+        if !ok {
             $problems.push(format!($($fmt)*));
         }
     };

@@ -1,0 +1,199 @@
+//! `canary-judge judge`, run as a process.
+
+use serde_json::Value;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn request_path() -> PathBuf {
+    root().join("fixtures/requests/derived-end-to-end.json")
+}
+
+fn run(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_canary-judge"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary runs");
+    {
+        let mut pipe = child.stdin.take().expect("stdin");
+        if let Some(text) = stdin {
+            pipe.write_all(text.as_bytes()).expect("write stdin");
+        }
+    }
+    child.wait_with_output().expect("finishes")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("utf-8")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).expect("utf-8")
+}
+
+fn expected_result() -> Value {
+    let text = std::fs::read_to_string(
+        root().join("fixtures/kayenta/cases/derived-judge-end-to-end.json"),
+    )
+    .expect("fixture");
+    let case: Value = serde_json::from_str(&text).expect("json");
+    case["expectedResult"].clone()
+}
+
+fn by_name(v: &mut Value) {
+    if let Some(Value::Array(g)) = v.get_mut("groupScores") {
+        g.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+    }
+}
+
+#[test]
+fn judges_a_file_compactly() {
+    let path = request_path();
+    let out = run(&["judge", path.to_str().expect("path")], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert_eq!(text.lines().count(), 1, "compact output is one line");
+    let mut got: Value = serde_json::from_str(&text).expect("json");
+    let mut want = expected_result();
+    by_name(&mut got);
+    by_name(&mut want);
+    assert_eq!(got, want);
+}
+
+#[test]
+fn pretty_and_stdin() {
+    let text = std::fs::read_to_string(request_path()).expect("fixture");
+    let out = run(&["judge", "--pretty", "-"], Some(&text));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).lines().count() > 10);
+    let got: Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(got["score"]["classification"], "Marginal");
+    // No argument reads standard input too.
+    let out = run(&["judge"], Some(&text));
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn fail_on_reflects_the_verdict() {
+    let path = request_path();
+    let p = path.to_str().expect("path");
+    // The fixture's verdict is Marginal.
+    assert_eq!(
+        run(&["judge", p, "--fail-on", "marginal"], None)
+            .status
+            .code(),
+        Some(1)
+    );
+    assert_eq!(
+        run(&["judge", p, "--fail-on", "fail"], None).status.code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn invalid_input_exits_2_and_names_the_problem() {
+    let out = run(
+        &["judge", "-"],
+        Some("{\"canaryConfig\": {}, \"scoreThresholds\": {\"pass\": 1}}"),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("scoreThresholds"), "{}", stderr(&out));
+    assert!(stdout(&out).is_empty());
+
+    let out = run(&["judge", "/nonexistent/request.json"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("/nonexistent/request.json"),
+        "{}",
+        stderr(&out)
+    );
+
+    let mut req: Value =
+        serde_json::from_str(&std::fs::read_to_string(request_path()).expect("fixture"))
+            .expect("json");
+    req["canaryConfig"]["metrics"][0]["analysisConfigurations"]["canary"]["critical"] =
+        Value::from("yes");
+    let out = run(&["judge", "-"], Some(&req.to_string()));
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("metric 'latency'") && err.contains("critical"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unknown_judge_lists_the_known_ones() {
+    let path = request_path();
+    let out = run(
+        &[
+            "judge",
+            "--judge",
+            "dredd-v1.0",
+            path.to_str().expect("path"),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("dredd-v1.0") && err.contains("NetflixACAJudge-v1.0"),
+        "{err}"
+    );
+    // The config's own name is checked the same way.
+    let mut req: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("fixture")).expect("json");
+    req["canaryConfig"]["judge"]["name"] = Value::from("dredd-v1.0");
+    let out = run(&["judge", "-"], Some(&req.to_string()));
+    assert_eq!(out.status.code(), Some(2));
+    // --judge overrides it.
+    let out = run(
+        &["judge", "--judge", "NetflixACAJudge-v1.0", "-"],
+        Some(&req.to_string()),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn jsonl_keeps_going_past_bad_lines() {
+    let req: Value =
+        serde_json::from_str(&std::fs::read_to_string(request_path()).expect("fixture"))
+            .expect("json");
+    let line = req.to_string();
+    let input = format!("{line}\n{{not json\n\n{line}\n{{\"canaryConfig\": {{}}}}\n");
+    let out = run(&["judge", "--jsonl", "-"], Some(&input));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a bad line makes the exit code 2"
+    );
+    let lines: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each output line is JSON"))
+        .collect();
+    assert_eq!(lines.len(), 4, "one output line per non-empty input line");
+    assert_eq!(lines[0]["score"]["score"], 50.0);
+    assert_eq!(lines[1]["error"]["kind"], "parse");
+    assert_eq!(lines[1]["line"], 2);
+    assert_eq!(lines[2]["score"]["score"], 50.0);
+    assert_eq!(lines[3]["error"]["kind"], "parse");
+    assert!(lines[3]["error"]["message"]
+        .as_str()
+        .expect("message")
+        .contains("missing field"));
+
+    // All good: exit 0, or 1 with --fail-on.
+    let input = format!("{line}\n{line}\n");
+    let out = run(&["judge", "--jsonl"], Some(&input));
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stdout(&out).lines().count(), 2);
+    let out = run(&["judge", "--jsonl", "--fail-on", "marginal"], Some(&input));
+    assert_eq!(out.status.code(), Some(1));
+}
