@@ -15,10 +15,10 @@
 //! term in doubles in hash-map order; the two agree whenever the sum is below 2⁵³, i.e. for any
 //! n + m up to about 208 000.)
 
+use super::rank_sum::{merged_rank_stats, RankSumEvaluator};
 use super::{
     normal_quantile, zeroin, SortedSample, StatsError, ZEROIN_MAX_ITERATIONS, ZEROIN_TOLERANCE,
 };
-use std::cmp::Ordering;
 
 /// Kayenta's Mann-Whitney result for the shift `x − y` (x = experiment, y = control).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -35,39 +35,6 @@ pub struct MannWhitneyInterval {
     pub mu_max: f64,
     /// How many times the z-function was evaluated (both roots and the estimate).
     pub evaluations: u32,
-}
-
-/// Rank sum of x (twice, as an integer) and Σ(t³ − t) over tie groups, for `x − d` against `y`.
-fn merged_rank_stats(x: &[f64], y: &[f64], d: f64) -> (u128, u128) {
-    let (n, m) = (x.len(), y.len());
-    let (mut i, mut j) = (0usize, 0usize);
-    let mut pos: u128 = 0;
-    let mut rank_sum_twice: u128 = 0;
-    let mut ties: u128 = 0;
-    while i < n || j < m {
-        let xv = if i < n { x[i] - d } else { f64::NAN };
-        let v = if j >= m || (i < n && xv.total_cmp(&y[j]) != Ordering::Greater) {
-            xv
-        } else {
-            y[j]
-        };
-        let mut cx: u128 = 0;
-        while i < n && (x[i] - d).total_cmp(&v) == Ordering::Equal {
-            cx += 1;
-            i += 1;
-        }
-        let mut cy: u128 = 0;
-        while j < m && y[j].total_cmp(&v) == Ordering::Equal {
-            cy += 1;
-            j += 1;
-        }
-        let t = cx + cy;
-        // Positions pos+1 ..= pos+t share the rank pos + (t + 1)/2.
-        rank_sum_twice += cx * (2 * pos + t + 1);
-        ties += t * t * t - t;
-        pos += t;
-    }
-    (rank_sum_twice, ties)
 }
 
 /// The z-value from a rank sum, shared by both implementations.
@@ -188,8 +155,15 @@ pub fn kayenta_interval(
     check_non_empty(x, y)?;
     let (xs, ys) = (x.as_slice(), y.as_slice());
     let (n, m) = (xs.len() as f64, ys.len() as f64);
+    let evaluator = RankSumEvaluator::new(xs, ys);
+    // The three root searches all start at muMin and muMax: evaluate those two shifts once.
+    let ends = [xs[0] - ys[ys.len() - 1], xs[xs.len() - 1] - ys[0]];
+    let at_ends = ends.map(|d| (d.to_bits(), evaluator.rank_stats(d)));
     interval_with(xs, ys, confidence_level, |d, zq| {
-        let (r2, ties) = merged_rank_stats(xs, ys, d);
+        let (r2, ties) = match at_ends.iter().find(|(bits, _)| *bits == d.to_bits()) {
+            Some(&(_, stats)) => stats,
+            None => evaluator.rank_stats(d),
+        };
         z_from_rank_sum(r2 as f64 / 2.0, ties as f64, n, m, zq)
     })
 }

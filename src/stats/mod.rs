@@ -10,6 +10,7 @@ mod normal;
 mod outliers;
 mod percentile;
 mod rank;
+mod rank_sum;
 mod sample;
 mod summary;
 mod zeroin;
