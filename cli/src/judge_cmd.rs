@@ -27,6 +27,10 @@ pub(crate) struct JudgeArgs {
     /// Use this judge instead of the config's `judge.name`.
     #[arg(long = "judge", value_name = "NAME")]
     judge_name: Option<String>,
+    /// With --jsonl, judge on this many threads (default: one per core). Output order is input
+    /// order whatever the count. A single request always runs on the calling thread.
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
 }
 
 /// Verdict levels for `--fail-on`.
@@ -157,34 +161,85 @@ fn run_single(args: &JudgeArgs, mut input: Box<dyn Read>) -> io::Result<ExitCode
     }
 }
 
+/// Lines judged per parallel batch: large enough to keep every thread busy, small enough to
+/// keep memory flat on long inputs.
+const BATCH: usize = 512;
+
+/// One output line for one input line, and what it says about the exit code.
+struct LineOutcome {
+    json: String,
+    invalid: bool,
+    tripped: bool,
+}
+
+fn judge_line(line_no: usize, line: &str, args: &JudgeArgs) -> LineOutcome {
+    match judge_text(line, args.judge_name.as_deref()) {
+        Ok(result) => LineOutcome {
+            tripped: args
+                .fail_on
+                .is_some_and(|f| f.trips(result.score.classification)),
+            json: serde_json::to_string(&result).unwrap_or_else(|e| {
+                Failure {
+                    kind: "serialize",
+                    message: e.to_string(),
+                    path: None,
+                }
+                .to_json(Some(line_no))
+                .to_string()
+            }),
+            invalid: false,
+        },
+        Err(failure) => {
+            eprintln!("canary-judge: line {line_no}: {}", failure.message);
+            LineOutcome {
+                json: failure.to_json(Some(line_no)).to_string(),
+                invalid: true,
+                tripped: false,
+            }
+        }
+    }
+}
+
 fn run_jsonl(args: &JudgeArgs, input: Box<dyn Read>) -> io::Result<ExitCode> {
+    use rayon::prelude::*;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.threads.unwrap_or(0))
+        .build()
+        .map_err(io::Error::other)?;
     let reader = BufReader::with_capacity(1 << 20, input);
     let mut out = BufWriter::with_capacity(1 << 20, io::stdout().lock());
-    let (mut invalid, mut tripped) = (0usize, false);
-    for (i, line) in reader.lines().enumerate() {
-        let line_no = i + 1;
-        let line = line?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        match judge_text(&line, args.judge_name.as_deref()) {
-            Ok(result) => {
-                tripped |= args
-                    .fail_on
-                    .is_some_and(|f| f.trips(result.score.classification));
-                serde_json::to_writer(&mut out, &result).map_err(io::Error::other)?;
-            }
-            Err(failure) => {
-                invalid += 1;
-                eprintln!("canary-judge: line {line_no}: {}", failure.message);
-                serde_json::to_writer(&mut out, &failure.to_json(Some(line_no)))
-                    .map_err(io::Error::other)?;
+    let (mut invalid, mut tripped) = (false, false);
+    let mut batch: Vec<(usize, String)> = Vec::with_capacity(BATCH);
+    let mut lines = reader.lines().enumerate();
+    loop {
+        batch.clear();
+        for (i, line) in lines.by_ref() {
+            let line = line?;
+            if !line.trim().is_empty() {
+                batch.push((i + 1, line));
+                if batch.len() == BATCH {
+                    break;
+                }
             }
         }
-        out.write_all(b"\n")?;
+        if batch.is_empty() {
+            break;
+        }
+        let outcomes: Vec<LineOutcome> = pool.install(|| {
+            batch
+                .par_iter()
+                .map(|(line_no, line)| judge_line(*line_no, line, args))
+                .collect()
+        });
+        for o in outcomes {
+            invalid |= o.invalid;
+            tripped |= o.tripped;
+            out.write_all(o.json.as_bytes())?;
+            out.write_all(b"\n")?;
+        }
     }
     out.flush()?;
-    Ok(if invalid > 0 {
+    Ok(if invalid {
         ExitCode::from(EXIT_INVALID)
     } else if tripped {
         ExitCode::from(EXIT_TRIPPED)

@@ -2,18 +2,21 @@
 
 use super::settings::NanStrategy;
 use crate::stats::{SortedSample, StatsError};
+use std::borrow::Cow;
 
 /// A series after NaN handling and optional outlier removal: no NaN, kept both in input order
 /// (for Kayenta's order-dependent sums) and sorted once (for everything rank-based).
 ///
-/// Only [`CleanSeries::prepare`] builds one, so the classifiers can rely on the invariant.
+/// Only [`CleanSeries::prepare`] builds one, so the classifiers can rely on the invariant. When
+/// preparation changes nothing (no NaN, no outlier removed), the input-order values borrow the
+/// raw series, so the only copy made is the sorted one.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct CleanSeries {
-    values: Vec<f64>,
+pub struct CleanSeries<'a> {
+    values: Cow<'a, [f64]>,
     sorted: SortedSample,
 }
 
-impl CleanSeries {
+impl<'a> CleanSeries<'a> {
     /// Applies the NaN strategy, then, with `outlier_factor`, drops the values outside the IQR
     /// fences in reduced-sensitivity mode (see [`crate::stats::iqr_outliers`]).
     ///
@@ -22,15 +25,19 @@ impl CleanSeries {
     /// - `Replace` turns each NaN into 0.0;
     /// - ±∞ are kept (the judge refuses them before this point);
     /// - outlier removal on an empty series does nothing.
-    pub fn prepare(raw: &[f64], nan: NanStrategy, outlier_factor: Option<f64>) -> CleanSeries {
-        let values: Vec<f64> = match nan {
-            NanStrategy::Remove => raw.iter().copied().filter(|v| !v.is_nan()).collect(),
-            NanStrategy::Replace => raw
-                .iter()
-                .map(|&v| if v.is_nan() { 0.0 } else { v })
-                .collect(),
+    pub fn prepare(raw: &'a [f64], nan: NanStrategy, outlier_factor: Option<f64>) -> Self {
+        let values: Cow<'a, [f64]> = if !raw.iter().any(|v| v.is_nan()) {
+            Cow::Borrowed(raw)
+        } else {
+            match nan {
+                NanStrategy::Remove => raw.iter().copied().filter(|v| !v.is_nan()).collect(),
+                NanStrategy::Replace => raw
+                    .iter()
+                    .map(|&v| if v.is_nan() { 0.0 } else { v })
+                    .collect(),
+            }
         };
-        let sorted = match SortedSample::new(values.clone()) {
+        let sorted = match SortedSample::new(values.to_vec()) {
             Ok(s) => s,
             // Unreachable: NaN was just removed or replaced.
             Err(StatsError::NaN) | Err(_) => SortedSample::default(),
@@ -48,7 +55,10 @@ impl CleanSeries {
         }
         let (low, high) = crate::stats::outliers_fences(&self.sorted, factor, true);
         let keep = |v: &f64| !(*v > high || *v < low);
-        self.values.retain(keep);
+        if self.values.iter().all(keep) {
+            return;
+        }
+        self.values.to_mut().retain(keep);
         self.sorted.retain(keep);
     }
 

@@ -1,0 +1,149 @@
+//! Judge performance (issue: one sort per metric, then linear work).
+//!
+//! - `classify/<n>`: one metric's classification (transform, sort, Mann-Whitney interval and
+//!   estimate, effect size, stats) at n = m, next to `sort_2n/<n>`, a plain
+//!   `sort_unstable_by(f64::total_cmp)` of the same 2n values, and `direct/<n>`, the interval by
+//!   re-ranking the pooled sample at every z-function evaluation (the test oracle; run up to
+//!   n = 100 000, as it costs dozens of full sorts).
+//! - `request_20x60`: parse + judge + serialise a typical remote-judge request.
+//!
+//! After criterion's own report, a table of ratios is printed from its estimates.
+
+mod data;
+
+use canary_judge::judge::{
+    ClassifyArgs, CleanSeries, MannWhitneyClassifier, MetricLabels, MetricSettings, NanStrategy,
+};
+use canary_judge::stats::{kayenta_interval_direct, SortedSample};
+use canary_judge::{judge, parse_request};
+use criterion::{black_box, BenchmarkId, Criterion};
+use std::time::Duration;
+
+const SIZES: [usize; 5] = [60, 1_000, 10_000, 100_000, 1_000_000];
+const DIRECT_MAX: usize = 100_000;
+
+fn inputs(n: usize) -> (Vec<f64>, Vec<f64>) {
+    let mut rng = data::Rng::new(7 + n as u64);
+    (
+        data::latency(&mut rng, n, 100.0),
+        data::latency(&mut rng, n, 102.0),
+    )
+}
+
+fn classify(control: &[f64], experiment: &[f64]) -> canary_judge::model::Classification {
+    let settings = MetricSettings::default();
+    let c = CleanSeries::prepare(control, NanStrategy::Remove, None);
+    let e = CleanSeries::prepare(experiment, NanStrategy::Remove, None);
+    MannWhitneyClassifier::for_judge(&settings)
+        .classify(
+            &c,
+            &e,
+            ClassifyArgs::from(&settings),
+            MetricLabels::judge("m"),
+        )
+        .map(|r| r.classification)
+        .unwrap_or(canary_judge::model::Classification::Error)
+}
+
+fn bench_classify(c: &mut Criterion) {
+    let mut group = c.benchmark_group("metric");
+    for &n in &SIZES {
+        let (control, experiment) = inputs(n);
+        if n >= 100_000 {
+            group
+                .sample_size(10)
+                .measurement_time(Duration::from_secs(4));
+        } else {
+            group
+                .sample_size(30)
+                .measurement_time(Duration::from_secs(2));
+        }
+        group.bench_with_input(BenchmarkId::new("sort_2n", n), &n, |b, _| {
+            b.iter(|| {
+                let mut all: Vec<f64> = control.iter().chain(&experiment).copied().collect();
+                all.sort_unstable_by(f64::total_cmp);
+                black_box(all)
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("classify", n), &n, |b, _| {
+            b.iter(|| black_box(classify(black_box(&control), black_box(&experiment))))
+        });
+        if n <= DIRECT_MAX {
+            group.bench_with_input(BenchmarkId::new("direct", n), &n, |b, _| {
+                b.iter(|| {
+                    let x = SortedSample::new(experiment.clone()).expect("no NaN");
+                    let y = SortedSample::new(control.clone()).expect("no NaN");
+                    black_box(kayenta_interval_direct(&x, &y, 0.98))
+                })
+            });
+        }
+    }
+    group.finish();
+}
+
+fn bench_request(c: &mut Criterion) {
+    let text = data::request_json(11, 20, 60);
+    let mut group = c.benchmark_group("request");
+    group
+        .sample_size(50)
+        .measurement_time(Duration::from_secs(3));
+    group.bench_function("20x60_parse_judge_serialize", |b| {
+        b.iter(|| {
+            let request = parse_request(black_box(&text)).expect("parses");
+            let result = judge(&request).expect("judges");
+            black_box(serde_json::to_string(&result).expect("serialises"))
+        })
+    });
+    group.finish();
+}
+
+/// Criterion's point estimate (mean, ns) for a benchmark, read from its output folder.
+fn estimate(path: &str) -> Option<f64> {
+    let dir = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
+    let file = format!("{dir}/criterion/{path}/new/estimates.json");
+    let text = std::fs::read_to_string(file).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    v["mean"]["point_estimate"].as_f64()
+}
+
+fn print_table() {
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!("\nJudge performance ({cores} cores available; one core used)");
+    println!(
+        "{:>9} | {:>12} | {:>12} | {:>14} | {:>13} | {:>16}",
+        "n = m", "sort 2n", "classify", "classify/sort", "direct", "direct/classify"
+    );
+    for &n in &SIZES {
+        let sort = estimate(&format!("metric/sort_2n/{n}"));
+        let ours = estimate(&format!("metric/classify/{n}"));
+        let direct = estimate(&format!("metric/direct/{n}"));
+        let fmt = |v: Option<f64>| v.map_or("-".to_string(), |ns| format!("{:.3} ms", ns / 1e6));
+        let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) => format!("{:.2}×", a / b),
+            _ => "-".to_string(),
+        };
+        println!(
+            "{:>9} | {:>12} | {:>12} | {:>14} | {:>13} | {:>16}",
+            n,
+            fmt(sort),
+            fmt(ours),
+            ratio(ours, sort),
+            fmt(direct),
+            ratio(direct, ours)
+        );
+    }
+    if let Some(ns) = estimate("request/20x60_parse_judge_serialize") {
+        println!(
+            "request 20 metrics × 60 points, parse + judge + serialise: {:.1} µs",
+            ns / 1e3
+        );
+    }
+}
+
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    bench_classify(&mut c);
+    bench_request(&mut c);
+    c.final_summary();
+    print_table();
+}
