@@ -73,6 +73,7 @@
 
 pub mod judge;
 pub mod model;
+pub mod source;
 pub mod stats;
 
 mod error;

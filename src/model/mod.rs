@@ -5,6 +5,7 @@
 //! JSON here and reported by the judge, with the metric's name, when it reads it.
 
 mod config;
+mod execution;
 pub(crate) use config::json_kind as config_json_kind;
 pub(crate) mod float;
 mod metric_set;
@@ -14,7 +15,8 @@ mod result;
 pub use config::{
     CanaryClassifierConfig, CanaryConfig, CanaryJudgeConfig, CanaryMetricConfig, GroupWeights,
 };
-pub use metric_set::{MetricSetPair, MetricSetPairValues};
+pub use execution::{CanaryExecutionRequest, CanaryScope, CanaryScopePair, ScopeError};
+pub use metric_set::{MetricSet, MetricSetPair, MetricSetPairValues};
 pub use request::{parse_request, JudgeRequest, ScoreThresholds};
 pub use result::{
     CanaryAnalysisResult, CanaryJudgeGroupScore, CanaryJudgeResult, CanaryJudgeScore,

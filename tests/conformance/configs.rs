@@ -102,3 +102,18 @@ fn metric_set_pair_archive_parses() {
     assert!(!pairs.is_empty());
     assert!(pairs.iter().all(|p| !p.name.is_empty()));
 }
+
+#[test]
+fn adhoc_execution_request_reads_leniently() {
+    let path = fixtures().join("kayenta/scratch/newrelic_adhoc_canary.json");
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("readable")).expect("json");
+    let request: canary_judge::model::CanaryExecutionRequest =
+        serde_json::from_value(doc["executionRequest"].clone()).expect("parses");
+    let scope = &request.scopes["default"].control_scope;
+    // "start": "" reads as absent and "step": "1" as 1, as Jackson reads them.
+    assert_eq!(scope.start, None);
+    assert_eq!(scope.step, Some(1));
+    assert_eq!(scope.extended_scope_params["_scope_key"], "build_version");
+    assert_eq!(request.thresholds.map(|t| t.pass), Some(95.0));
+}

@@ -11,6 +11,7 @@ mod detector;
 mod end_to_end;
 mod mann_whitney;
 mod scorer;
+mod sources;
 mod statistics;
 mod transform;
 
@@ -121,10 +122,10 @@ impl Tally {
 /// A check that records a problem instead of panicking, so one run reports every failure.
 #[macro_export]
 macro_rules! check {
-    ($problems:ident, $cond:expr, $($fmt:tt)*) => {
+    ($problems:ident, $cond:expr, $($fmt:tt)*) => {{
         let ok: bool = $cond;
         if !ok {
             $problems.push(format!($($fmt)*));
         }
-    };
+    }};
 }
