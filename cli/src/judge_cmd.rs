@@ -128,6 +128,34 @@ pub(crate) fn run(args: &JudgeArgs) -> ExitCode {
     }
 }
 
+/// Prints a result (compact, or indented with `pretty`) and returns the exit code for it:
+/// 1 when the verdict trips `fail_on`, else 0.
+pub(crate) fn print_result(
+    result: &CanaryJudgeResult,
+    pretty: bool,
+    fail_on: Option<FailOn>,
+) -> ExitCode {
+    let json = if pretty {
+        serde_json::to_string_pretty(result)
+    } else {
+        serde_json::to_string(result)
+    };
+    let written = json.map_err(io::Error::other).and_then(|json| {
+        let mut out = io::stdout().lock();
+        writeln!(out, "{json}")?;
+        out.flush()
+    });
+    if let Err(e) = written {
+        eprintln!("canary-judge: cannot write the result: {e}");
+        return ExitCode::from(EXIT_INVALID);
+    }
+    if fail_on.is_some_and(|f| f.trips(result.score.classification)) {
+        ExitCode::from(EXIT_TRIPPED)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
 fn run_single(args: &JudgeArgs, mut input: Box<dyn Read>) -> io::Result<ExitCode> {
     let mut text = String::new();
     if let Err(e) = input.read_to_string(&mut text) {
@@ -135,25 +163,7 @@ fn run_single(args: &JudgeArgs, mut input: Box<dyn Read>) -> io::Result<ExitCode
         return Ok(ExitCode::from(EXIT_INVALID));
     }
     match judge_text(&text, args.judge_name.as_deref()) {
-        Ok(result) => {
-            let json = if args.pretty {
-                serde_json::to_string_pretty(&result)
-            } else {
-                serde_json::to_string(&result)
-            }
-            .map_err(io::Error::other)?;
-            let mut out = io::stdout().lock();
-            writeln!(out, "{json}")?;
-            out.flush()?;
-            let tripped = args
-                .fail_on
-                .is_some_and(|f| f.trips(result.score.classification));
-            Ok(if tripped {
-                ExitCode::from(EXIT_TRIPPED)
-            } else {
-                ExitCode::SUCCESS
-            })
-        }
+        Ok(result) => Ok(print_result(&result, args.pretty, args.fail_on)),
         Err(failure) => {
             eprintln!("canary-judge: invalid input: {}", failure.message);
             Ok(ExitCode::from(EXIT_INVALID))

@@ -1,5 +1,7 @@
 //! `canary-judge`: the command line of the canary-judge crate.
 
+mod analyze_cmd;
+mod fetch;
 mod judge_cmd;
 
 use clap::{Parser, Subcommand};
@@ -22,11 +24,21 @@ enum Command {
     /// Exit codes: 0 a verdict was computed (and, with --fail-on, did not trip it);
     /// 1 the verdict tripped --fail-on; 2 invalid input (the message on stderr names the problem).
     Judge(judge_cmd::JudgeArgs),
+    /// Fetch a canary's metrics from Prometheus or Datadog for the scopes of a Kayenta
+    /// execution request, pair them, judge them and print the `CanaryJudgeResult`.
+    ///
+    /// Exit codes: 0 a verdict was computed (and, with --fail-on, did not trip it); 1 the
+    /// verdict tripped --fail-on; 2 invalid config or request; 3 the data could not be fetched.
+    Analyze(analyze_cmd::AnalyzeArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // TLS for the metric sources: rustls with the ring provider. Failing here only means a
+    // provider was installed already.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     match cli.command {
         Command::Judge(args) => judge_cmd::run(&args),
+        Command::Analyze(args) => analyze_cmd::run(&args),
     }
 }
