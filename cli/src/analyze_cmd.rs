@@ -24,6 +24,10 @@ pub(crate) struct AnalyzeArgs {
     /// PROMETHEUS_BEARER_TOKEN, or PROMETHEUS_USERNAME and PROMETHEUS_PASSWORD.
     #[arg(long, value_name = "URL")]
     prometheus_url: Option<String>,
+    /// An extra header for every Prometheus request, `Name: value` (e.g. `X-Scope-OrgID: team`
+    /// for Mimir or Cortex); repeatable.
+    #[arg(long = "prometheus-header", value_name = "NAME: VALUE")]
+    prometheus_headers: Vec<String>,
     /// The label that selects a scope for `gce_instance` queries.
     #[arg(long, default_value = prometheus::DEFAULT_SCOPE_LABEL)]
     prometheus_scope_label: String,
@@ -96,15 +100,30 @@ struct Job {
     control: bool,
 }
 
+fn parse_headers(raw: &[String]) -> Result<Vec<(String, String)>, String> {
+    raw.iter()
+        .map(|h| match h.split_once(':') {
+            Some((name, value)) if !name.trim().is_empty() => {
+                Ok((name.trim().to_string(), value.trim().to_string()))
+            }
+            _ => Err(format!(
+                "--prometheus-header {h:?}: expected \"Name: value\""
+            )),
+        })
+        .collect()
+}
+
 fn plan(
     args: &AnalyzeArgs,
     config: &CanaryConfig,
     request: &CanaryExecutionRequest,
 ) -> Result<Vec<Job>, String> {
+    let headers = parse_headers(&args.prometheus_headers)?;
     let prom = args.prometheus_url.as_ref().map(|url| {
         Arc::new(Source::Prometheus {
             base_url: url.clone(),
             auth: prometheus_auth(),
+            headers: headers.clone(),
         })
     });
     let dd = match &args.datadog_site {

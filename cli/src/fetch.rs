@@ -45,6 +45,8 @@ pub(crate) enum Source {
     Prometheus {
         base_url: String,
         auth: Auth,
+        /// Static extra headers (e.g. a tenant id).
+        headers: Vec<(String, String)>,
     },
     Datadog {
         base_url: String,
@@ -143,18 +145,25 @@ pub(crate) async fn fetch(
     };
     let request = || -> Result<reqwest::RequestBuilder, SourceError> {
         Ok(match source {
-            Source::Prometheus { base_url, auth, .. } => {
+            Source::Prometheus {
+                base_url,
+                auth,
+                headers,
+            } => {
                 let params = prometheus::range_query_params(
                     &planned.metric,
                     &planned.query,
                     &planned.scope,
                 )?;
-                let req = client
+                let mut req = client
                     .get(format!(
                         "{}/api/v1/query_range",
                         base_url.trim_end_matches('/')
                     ))
                     .query(&params);
+                for (name, value) in headers {
+                    req = req.header(name.as_str(), value.as_str());
+                }
                 match auth {
                     Auth::None => req,
                     Auth::Bearer(token) => req.bearer_auth(token),

@@ -121,6 +121,59 @@ async fn prometheus_success_with_bearer_token_that_never_leaks() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn prometheus_static_headers() {
+    let server = MockServer::start().await;
+    Mock::given(header("X-Scope-OrgID", "team-a"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(matrix(&["1", "2"])))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let inputs = inputs("headers", prometheus_query());
+    let out = run(
+        &inputs,
+        &[
+            "--prometheus-url",
+            &server.uri(),
+            "--prometheus-header",
+            "X-Scope-OrgID: team-a",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = run(
+        &inputs,
+        &[
+            "--prometheus-url",
+            &server.uri(),
+            "--prometheus-header",
+            "no colon",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn thresholds_are_required() {
+    let inputs = inputs("nothresholds", prometheus_query());
+    let mut request: Value =
+        serde_json::from_str(&std::fs::read_to_string(&inputs.request).expect("read"))
+            .expect("json");
+    request
+        .as_object_mut()
+        .expect("object")
+        .remove("thresholds");
+    std::fs::write(&inputs.request, request.to_string()).expect("write");
+    let out = run(&inputs, &["--prometheus-url", "http://127.0.0.1:9"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("must contain thresholds"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn prometheus_basic_auth() {
     let server = MockServer::start().await;
     // "canary:pw" in base64.
