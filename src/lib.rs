@@ -32,7 +32,10 @@
 //! - [`stats`]: the statistics, written to reproduce Kayenta's binary64 results: two-pass means,
 //!   R-7 percentiles, the Mann-Whitney interval with R's `zeroin`, effect sizes;
 //! - [`mod@judge`]: preprocessing, the Mann-Whitney classifier, the weighted-sum scorer, and the judges
-//!   by name ([`judge::KNOWN_JUDGES`]).
+//!   by name ([`judge::KNOWN_JUDGES`]);
+//! - [`source`]: metric sources without IO: Prometheus and Datadog query building and response
+//!   parsing, and Kayenta's mixer that pairs control and experiment series. A controller brings
+//!   its own HTTP client; the `canary-judge` binary's `analyze` command is one such shell.
 //!
 //! # Edge-case policy
 //! - NaN is missing data: `nanStrategy` removes it (default) or replaces it with 0.0. The wire
@@ -63,7 +66,8 @@
 //! # Errors
 //! [`ParseError`] (reading JSON), [`JudgeError`] (a judgement Kayenta would refuse),
 //! [`ConfigError`] (config-store validation), [`stats::StatsError`] (a statistic that cannot be
-//! computed). All are `#[non_exhaustive]`.
+//! computed), [`source::SourceError`] (a query, response or pairing problem). All are
+//! `#[non_exhaustive]`.
 //!
 //! # Limitations
 //! - Bit-exactness of the tie correction holds while Σ(t³ − t) < 2⁵³ (any n + m up to about

@@ -178,8 +178,9 @@ impl<'a> RankSumEvaluator<'a> {
     /// search: independent chains let the processor overlap them (about 3× faster than one chain
     /// here). The sums are integers, so the order in which lanes add them does not matter.
     ///
-    /// With `TIES == false` the pass gives up (`None`) as soon as it has seen an `x − d` equal
-    /// to a `y`, which is rare away from the bracket ends; with `TIES == true` it also counts
+    /// With `TIES == false` the pass returns `None` when it met an `x − d` equal to a `y`
+    /// (rare away from the bracket ends), so the caller runs it again with `TIES == true`, which
+    /// also counts
     /// those pairs and their tie groups (each `x` run meets at most one `y` run, since runs of
     /// `x` stay distinct under `fast_applies`).
     fn fast<const TIES: bool>(&self, d: f64) -> Option<(u128, u128)> {
