@@ -219,6 +219,26 @@ async fn prometheus_bad_query_is_permanent_and_explained() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn prometheus_execution_error_422() {
+    let server = MockServer::start().await;
+    Mock::given(path("/api/v1/query_range"))
+        .respond_with(ResponseTemplate::new(422).set_body_json(json!({
+            "status": "error", "errorType": "execution", "error": "found duplicate series for the match group"
+        })))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let inputs = inputs("422", prometheus_query());
+    let out = run(&inputs, &["--prometheus-url", &server.uri()], &[]);
+    assert_eq!(out.status.code(), Some(3));
+    let err = stderr(&out);
+    assert!(
+        err.contains("HTTP 422") && err.contains("execution") && err.contains("duplicate series"),
+        "{err}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn prometheus_unauthorized_plain_text() {
     let server = MockServer::start().await;
     Mock::given(path("/api/v1/query_range"))

@@ -239,6 +239,9 @@ struct Series {
     /// `[seconds, "value"]` pairs. Native histograms (`histograms`) are skipped.
     #[serde(default)]
     values: Vec<(f64, String)>,
+    /// Present for native-histogram series (Prometheus 3); only its presence is read.
+    #[serde(default)]
+    histograms: Option<serde::de::IgnoredAny>,
 }
 
 /// Prometheus's sample text: a number, or `NaN`, `+Inf`, `-Inf`.
@@ -259,6 +262,8 @@ fn sample_value(text: &str) -> Option<f64> {
 /// # Errors
 /// [`SourceError::QueryFailed`] for `"status": "error"`, [`SourceError::BadResponse`] for a body
 /// that is not Prometheus's JSON (HTML from a proxy, a truncated body, a bad sample).
+///
+/// `warnings` and `infos` are ignored; series holding only native histograms are skipped.
 pub fn parse_range_response(body: &str) -> Result<Vec<MetricSet>, SourceError> {
     let envelope: Envelope = serde_json::from_str(body).map_err(|e| SourceError::BadResponse {
         source_name: SOURCE,
@@ -279,6 +284,8 @@ pub fn parse_range_response(body: &str) -> Result<Vec<MetricSet>, SourceError> {
     })?;
     data.result
         .into_iter()
+        // A series of native histograms only has no float samples to judge: skip it.
+        .filter(|series| !(series.values.is_empty() && series.histograms.is_some()))
         .map(|series| {
             let mut tags = series.metric;
             tags.remove("__name__");

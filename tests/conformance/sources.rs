@@ -232,6 +232,19 @@ fn prometheus_error_bodies() {
 }
 
 #[test]
+fn prometheus_warnings_fractional_times_and_histograms() {
+    let body = r#"{"status":"success","warnings":["PromQL info: metric might not be a counter"],
+        "data":{"resultType":"matrix","result":[
+          {"metric":{"le":"x"},"histograms":[[1.5,{"count":"3","sum":"4"}]]},
+          {"metric":{"version":"a"},"values":[[1795485900.5,"110"],[1795485960.5,"1.5e-07"]]}]}}"#;
+    let sets = prometheus::parse_range_response(body).expect("parses");
+    assert_eq!(sets.len(), 1, "the histogram-only series is skipped");
+    assert_eq!(sets[0].start_time_millis, 1_795_485_900_500);
+    assert_eq!(sets[0].step_millis, 60_000);
+    assert_eq!(sets[0].values, [110.0, 1.5e-7]);
+}
+
+#[test]
 fn datadog_cases() {
     const FILE: &str = "metricsource-datadog-cases.json";
     let data = load_case_file(FILE);
