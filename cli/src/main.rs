@@ -3,6 +3,7 @@
 mod analyze_cmd;
 mod fetch;
 mod judge_cmd;
+mod pipeline;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
