@@ -32,11 +32,15 @@ impl ParseError {
     }
 }
 
-/// Parses `text` as `T`, reporting the JSON path of any problem.
+/// Parses `text` as any wire type `T`, reporting the JSON path of any problem (see
+/// [`parse_request`](crate::parse_request) for the remote-judge request).
+///
+/// # Errors
+/// [`ParseError`] with the JSON path, line and column of the first problem.
 ///
 /// Valid input is parsed once, without path tracking (which costs about a tenth of the parse);
 /// only on an error is the text parsed again with tracking, to name where the problem is.
-pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ParseError> {
+pub fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, ParseError> {
     if let Ok(value) = serde_json::from_str(text) {
         return Ok(value);
     }

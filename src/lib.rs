@@ -82,7 +82,7 @@ pub mod stats;
 
 mod error;
 
-pub use error::{ConfigError, JudgeError, ParseError};
+pub use error::{parse_json, ConfigError, JudgeError, ParseError};
 pub use judge::{judge, judge_with};
 pub use model::{
     parse_request, CanaryConfig, CanaryJudgeResult, Classification, JudgeRequest, MetricSetPair,

@@ -4,6 +4,7 @@ mod analyze_cmd;
 mod fetch;
 mod judge_cmd;
 mod pipeline;
+mod serve;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -31,6 +32,9 @@ enum Command {
     /// Exit codes: 0 a verdict was computed (and, with --fail-on, did not trip it); 1 the
     /// verdict tripped --fail-on; 2 invalid config or request; 3 the data could not be fetched.
     Analyze(analyze_cmd::AnalyzeArgs),
+    /// Serve the judge over HTTP: Kayenta's remote judge (`POST /judge`), fetch-and-judge for
+    /// controllers and pipelines (`POST /v1/judge`), and health routes.
+    Serve(serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -41,5 +45,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Judge(args) => judge_cmd::run(&args),
         Command::Analyze(args) => analyze_cmd::run(&args),
+        Command::Serve(args) => serve::run(&args),
     }
 }

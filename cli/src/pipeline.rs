@@ -142,7 +142,11 @@ pub(crate) fn plan(
         };
         let (source, query) = match metric.query.get("type").and_then(|t| t.as_str()) {
             Some("datadog") => (
-                pick("datadog", &sources.datadog, "no Datadog site is configured (--datadog-site)")?,
+                pick(
+                    "datadog",
+                    &sources.datadog,
+                    "no Datadog site is configured (--datadog-site)",
+                )?,
                 MetricQuery::Datadog(
                     datadog::DatadogQuery::from_metric(metric).map_err(|e| e.to_string())?,
                 ),

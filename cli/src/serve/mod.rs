@@ -1,0 +1,184 @@
+//! `canary-judge serve`: the judge over HTTP (axum on tokio).
+//!
+//! - `POST /judge`: Kayenta's remote-judge contract (`RemoteJudge-v1.0`), no authentication
+//!   (Kayenta sends none);
+//! - `POST /v1/judge`: fetch from the configured metric sources, judge, answer
+//!   `{score, verdict, pass, reasons, result}` (Argo Rollouts `web` metric, Spinnaker webhook);
+//! - `GET /healthz`, `/readyz`, `/health`.
+//!
+//! Every body is capped, every judgement bounded in time and concurrency, every error JSON, and
+//! a panic in a handler is answered 500 without taking the server down.
+
+mod error;
+mod routes;
+
+use crate::fetch::HttpSettings;
+use crate::pipeline::Sources;
+use clap::Args;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub(crate) use routes::{app, AppState};
+
+/// Arguments of `canary-judge serve`; each can also come from the environment.
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on (`127.0.0.1:0` picks a free port; the bound address is printed).
+    #[arg(long, env = "CANARY_JUDGE_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// Prometheus base URL for `/v1/judge`.
+    #[arg(long, env = "CANARY_JUDGE_PROMETHEUS_URL", value_name = "URL")]
+    prometheus_url: Option<String>,
+    /// An extra header for every Prometheus request, `Name: value`; repeatable.
+    #[arg(long = "prometheus-header", value_name = "NAME: VALUE")]
+    prometheus_headers: Vec<String>,
+    /// The label that selects a scope for `gce_instance` queries.
+    #[arg(long, default_value = canary_judge::source::prometheus::DEFAULT_SCOPE_LABEL)]
+    prometheus_scope_label: String,
+    /// Datadog site or base URL for `/v1/judge` (keys from DD_API_KEY and DD_APP_KEY).
+    #[arg(long, env = "CANARY_JUDGE_DATADOG_SITE", value_name = "SITE|URL")]
+    datadog_site: Option<String>,
+    /// A directory of canary configs (`<name>.json`) that `/v1/judge` can name.
+    #[arg(long, env = "CANARY_JUDGE_CONFIG_DIR")]
+    config_dir: Option<PathBuf>,
+    /// A file holding the bearer token required on `/v1/*` (also CANARY_JUDGE_TOKEN). `/judge`
+    /// and the health routes never require it.
+    #[arg(long, env = "CANARY_JUDGE_TOKEN_FILE")]
+    token_file: Option<PathBuf>,
+    /// Largest request body accepted; larger ones get 413.
+    #[arg(long, default_value_t = 32 * 1024 * 1024)]
+    max_body_bytes: usize,
+    /// Time limit for `/judge` (Kayenta waits 90 s).
+    #[arg(long, default_value_t = 60)]
+    judge_timeout_secs: u64,
+    /// Time limit for `/v1/judge`, fetching included (Argo Rollouts waits 10 s by default).
+    #[arg(long, default_value_t = 9)]
+    fetch_judge_timeout_secs: u64,
+    /// Judgements computed at once (default: two per core).
+    #[arg(long)]
+    judge_concurrency: Option<usize>,
+    /// Metric-source requests in flight at once, across all requests.
+    #[arg(long, default_value_t = 16)]
+    source_concurrency: usize,
+    /// Timeout of one metric-source request, in seconds.
+    #[arg(long, default_value_t = 5)]
+    source_timeout_secs: u64,
+    /// Retries of a metric-source request after a connection error, timeout, 429 or 5xx.
+    #[arg(long, default_value_t = 1)]
+    source_retries: u32,
+}
+
+fn token(args: &ServeArgs) -> Result<Option<String>, String> {
+    if let Some(path) = &args.token_file {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read the token file {}: {e}", path.display()))?;
+        let token = text.trim().to_string();
+        if token.is_empty() {
+            return Err(format!("the token file {} is empty", path.display()));
+        }
+        return Ok(Some(token));
+    }
+    Ok(std::env::var("CANARY_JUDGE_TOKEN")
+        .ok()
+        .filter(|t| !t.trim().is_empty()))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// Runs the server until SIGTERM or Ctrl-C.
+pub(crate) fn run(args: &ServeArgs) -> ExitCode {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+    let fail = |msg: String| {
+        eprintln!("canary-judge: {msg}");
+        ExitCode::from(2)
+    };
+    let sources = match Sources::new(
+        args.prometheus_url.as_deref(),
+        &args.prometheus_headers,
+        &args.prometheus_scope_label,
+        args.datadog_site.as_deref(),
+    ) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    let token = match token(args) {
+        Ok(t) => t,
+        Err(e) => return fail(e),
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let state = AppState {
+        sources,
+        client: reqwest::Client::new(),
+        http: HttpSettings {
+            timeout: Duration::from_secs(args.source_timeout_secs),
+            retries: args.source_retries,
+            backoff: Duration::from_millis(200),
+        },
+        source_limit: Arc::new(tokio::sync::Semaphore::new(args.source_concurrency.max(1))),
+        judge_limit: Arc::new(tokio::sync::Semaphore::new(
+            args.judge_concurrency.unwrap_or(2 * cores).max(1),
+        )),
+        token: token.map(Arc::from),
+        config_dir: args.config_dir.clone(),
+        max_body_bytes: args.max_body_bytes,
+        judge_timeout: Duration::from_secs(args.judge_timeout_secs),
+        fetch_judge_timeout: Duration::from_secs(args.fetch_judge_timeout_secs),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return fail(format!("cannot start the runtime: {e}")),
+    };
+    runtime.block_on(async {
+        let listener = match tokio::net::TcpListener::bind(&args.listen).await {
+            Ok(l) => l,
+            Err(e) => return fail(format!("cannot listen on {}: {e}", args.listen)),
+        };
+        match listener.local_addr() {
+            Ok(addr) => {
+                // The first line of standard output, for scripts and tests.
+                println!("listening on {addr}");
+                tracing::info!(%addr, "canary-judge serving");
+            }
+            Err(e) => return fail(format!("no local address: {e}")),
+        }
+        let served = axum::serve(listener, app(Arc::new(state)))
+            .with_graceful_shutdown(shutdown_signal())
+            .await;
+        match served {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(format!("server error: {e}")),
+        }
+    })
+}

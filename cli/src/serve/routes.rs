@@ -1,0 +1,364 @@
+//! The routes, their state and their layers.
+
+use super::error::ApiError;
+use crate::fetch::HttpSettings;
+use crate::pipeline::{fetch_and_pair, PipelineError, Sources};
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Query, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use canary_judge::model::{CanaryConfig, CanaryExecutionRequest};
+use canary_judge::{judge_with, parse_json, parse_request, CanaryJudgeResult, Verdict};
+use serde::Deserialize;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::trace::TraceLayer;
+
+/// What every handler shares.
+pub(crate) struct AppState {
+    pub(crate) sources: Sources,
+    pub(crate) client: reqwest::Client,
+    pub(crate) http: HttpSettings,
+    /// Metric-source requests in flight, across all requests.
+    pub(crate) source_limit: Arc<tokio::sync::Semaphore>,
+    /// Judgements computed at once.
+    pub(crate) judge_limit: Arc<tokio::sync::Semaphore>,
+    /// Bearer token required on `/v1/*`, if set.
+    pub(crate) token: Option<Arc<str>>,
+    pub(crate) config_dir: Option<PathBuf>,
+    pub(crate) max_body_bytes: usize,
+    pub(crate) judge_timeout: Duration,
+    pub(crate) fetch_judge_timeout: Duration,
+}
+
+type Shared = Arc<AppState>;
+
+/// Request ids: a process-wide counter, in `x-request-id` on the response and in the logs.
+#[derive(Clone, Default)]
+struct Counter(Arc<AtomicU64>);
+
+impl MakeRequestId for Counter {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        let n = self.0.fetch_add(1, Ordering::Relaxed) + 1;
+        HeaderValue::from_str(&format!("cj-{n}"))
+            .ok()
+            .map(RequestId::new)
+    }
+}
+
+/// The router with every route and layer.
+pub(crate) fn app(state: Shared) -> Router {
+    let v1 = Router::new()
+        .route("/v1/judge", post(v1_judge))
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
+    Router::new()
+        .route("/judge", post(remote_judge))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/health", get(health))
+        .merge(v1)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(state.max_body_bytes))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &axum::http::Request<_>| {
+                    let id = req
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!("request", id, method = %req.method(), path = %req.uri().path())
+                })
+                .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        .layer(SetRequestIdLayer::x_request_id(Counter::default()))
+        .with_state(state)
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a handler panicked; answered 500");
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal error (a bug); the server is still running",
+    )
+    .into_response()
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "no such route")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method not allowed on this route",
+    )
+}
+
+/// Equal-time comparison, so the token cannot be guessed byte by byte from response times.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn require_token(State(state): State<Shared>, request: Request, next: Next) -> Response {
+    if let Some(token) = &state.token {
+        let given = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        if !given.is_some_and(|g| constant_time_eq(g.trim().as_bytes(), token.as_bytes())) {
+            let mut response =
+                ApiError::new(StatusCode::UNAUTHORIZED, "missing or wrong bearer token")
+                    .into_response();
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            return response;
+        }
+    }
+    next.run(request).await
+}
+
+/// Runs CPU-bound work off the async threads, with a permit from the judge limit and a time limit.
+async fn judge_work<T: Send + 'static>(
+    state: &AppState,
+    limit: Duration,
+    work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let timed_out = || {
+        ApiError::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            format!("the judgement took longer than {} s", limit.as_secs()),
+        )
+    };
+    let run = async {
+        let _permit = state
+            .judge_limit
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "shutting down"))?;
+        tokio::task::spawn_blocking(work).await.map_err(|e| {
+            tracing::error!(error = %e, "judgement task failed");
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal error (a bug); the server is still running",
+            )
+        })?
+    };
+    tokio::time::timeout(limit, run)
+        .await
+        .map_err(|_| timed_out())?
+}
+
+/// `POST /judge`: Kayenta's remote judge. Body `{canaryConfig, scoreThresholds,
+/// metricSetPairList}`, reply a bare `CanaryJudgeResult`. No authentication.
+async fn remote_judge(
+    State(state): State<Shared>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<CanaryJudgeResult>, ApiError> {
+    let body = body?;
+    let limit = state.judge_timeout;
+    let result = judge_work(&state, limit, move || {
+        let text = std::str::from_utf8(&body)
+            .map_err(|e| ApiError::bad_request(format!("the body is not UTF-8: {e}")))?;
+        let request = parse_request(text)
+            .map_err(|e| ApiError::bad_request(e.to_string()).with_path(e.path()))?;
+        canary_judge::judge(&request).map_err(|e| ApiError::bad_request(e.to_string()))
+    })
+    .await?;
+    Ok(Json(result))
+}
+
+/// `POST /v1/judge` body.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct V1Request {
+    /// The config inline…
+    #[serde(default)]
+    canary_config: Option<CanaryConfig>,
+    /// …or the name of `<config-dir>/<name>.json`.
+    #[serde(default)]
+    canary_config_name: Option<String>,
+    /// Scopes and thresholds.
+    execution_request: CanaryExecutionRequest,
+    /// Overrides the config's judge name.
+    #[serde(default)]
+    judge: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct V1Query {
+    /// Answer a `Fail` verdict with this status (e.g. 412 for Flagger or Spinnaker).
+    #[serde(rename = "failStatus")]
+    fail_status: Option<u16>,
+}
+
+/// Kayenta's config store accepts `[A-Za-z0-9,_-]*`; anything else could walk the file system.
+fn valid_config_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b',' | b'_' | b'-'))
+}
+
+fn load_config(state: &AppState, name: &str) -> Result<CanaryConfig, ApiError> {
+    if !valid_config_name(name) {
+        return Err(ApiError::bad_request(
+            "canaryConfigName may only hold letters, digits, ',', '_' and '-'",
+        )
+        .with_path("canaryConfigName"));
+    }
+    let dir = state.config_dir.as_ref().ok_or_else(|| {
+        ApiError::bad_request(
+            "this server has no config directory (--config-dir); send canaryConfig inline",
+        )
+        .with_path("canaryConfigName")
+    })?;
+    let path = dir.join(format!("{name}.json"));
+    let text = std::fs::read_to_string(&path).map_err(|_| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("no canary config named '{name}'"),
+        )
+        .with_path("canaryConfigName")
+    })?;
+    parse_json(&text).map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("stored config '{name}' is invalid: {e}"),
+        )
+    })
+}
+
+/// Why a verdict came out as it did, in words: the summary reason, then each metric that did not
+/// pass.
+fn reasons(result: &CanaryJudgeResult) -> Vec<String> {
+    let mut out = Vec::new();
+    if !result.score.classification_reason.is_empty() {
+        out.push(result.score.classification_reason.clone());
+    }
+    for r in &result.results {
+        if r.classification != canary_judge::Classification::Pass && !r.muted {
+            let reason = r.classification_reason.as_deref().unwrap_or("");
+            out.push(
+                format!("{}: {} {}", r.name, r.classification, reason)
+                    .trim_end()
+                    .to_string(),
+            );
+        }
+    }
+    out
+}
+
+/// `POST /v1/judge`: fetch from the configured sources, pair, judge.
+async fn v1_judge(
+    State(state): State<Shared>,
+    Query(query): Query<V1Query>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let body = body?;
+    if let Some(s) = query.fail_status {
+        if !(400..=599).contains(&s) {
+            return Err(
+                ApiError::bad_request("failStatus must be a 4xx or 5xx status")
+                    .with_path("failStatus"),
+            );
+        }
+    }
+    let text = std::str::from_utf8(&body)
+        .map_err(|e| ApiError::bad_request(format!("the body is not UTF-8: {e}")))?;
+    let request: V1Request =
+        parse_json(text).map_err(|e| ApiError::bad_request(e.to_string()).with_path(e.path()))?;
+    let config = match (request.canary_config, request.canary_config_name.as_deref()) {
+        (Some(c), _) => c,
+        (None, Some(name)) => load_config(&state, name)?,
+        (None, None) => {
+            return Err(
+                ApiError::bad_request("give canaryConfig or canaryConfigName")
+                    .with_path("canaryConfig"),
+            )
+        }
+    };
+    let limit = state.fetch_judge_timeout;
+    let work = async {
+        let judge_request = fetch_and_pair(
+            &state.client,
+            &state.sources,
+            config,
+            &request.execution_request,
+            &state.http,
+            &state.source_limit,
+        )
+        .await
+        .map_err(|e| match e {
+            PipelineError::Invalid(m) => ApiError::bad_request(m),
+            other => ApiError::new(StatusCode::BAD_GATEWAY, other.to_string()),
+        })?;
+        let judge_name = request.judge.clone();
+        judge_work(&state, limit, move || {
+            judge_with(judge_name.as_deref(), &judge_request)
+                .map_err(|e| ApiError::bad_request(e.to_string()))
+        })
+        .await
+    };
+    let result = tokio::time::timeout(limit, work).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            format!(
+                "fetching and judging took longer than {} s (a slow metric source?)",
+                limit.as_secs()
+            ),
+        )
+    })??;
+    let verdict = result.score.classification;
+    let body = serde_json::json!({
+        "score": result.score.score,
+        "verdict": verdict.as_str(),
+        "pass": verdict == Verdict::Pass,
+        "reasons": reasons(&result),
+        "result": result,
+    });
+    let status = match (verdict, query.fail_status) {
+        (Verdict::Fail, Some(s)) => {
+            StatusCode::from_u16(s).unwrap_or(StatusCode::PRECONDITION_FAILED)
+        }
+        _ => StatusCode::OK,
+    };
+    Ok((status, Json(body)).into_response())
+}
+
+async fn healthz() -> Json<serde_json::Value> {
+    Json(serde_json::json!({"status": "ok"}))
+}
+
+/// Ready when the config directory, if any, can be read.
+async fn readyz(State(state): State<Shared>) -> Response {
+    match &state.config_dir {
+        Some(dir) if std::fs::read_dir(dir).is_err() => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("the config directory {} cannot be read", dir.display()),
+        )
+        .into_response(),
+        _ => Json(serde_json::json!({"status": "ready"})).into_response(),
+    }
+}
+
+/// Spinnaker's convention.
+async fn health() -> Json<serde_json::Value> {
+    Json(serde_json::json!({"status": "UP"}))
+}

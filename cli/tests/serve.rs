@@ -1,0 +1,462 @@
+//! `canary-judge serve` over real HTTP on 127.0.0.1: each route's contract, the token, the
+//! limits, malformed bodies, a slow metric source, concurrent requests.
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use wiremock::matchers::path;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A running server, stopped (SIGKILL) on drop.
+struct Server {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(args: &[&str], env: &[(&str, &str)]) -> Server {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_canary-judge"));
+    cmd.args(["serve", "--listen", "127.0.0.1:0"])
+        .args(args)
+        .env_remove("CANARY_JUDGE_TOKEN")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("server starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("first line");
+    let addr = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect("listening line")
+        .to_string();
+    Server {
+        child,
+        base: format!("http://{addr}"),
+    }
+}
+
+/// An HTTP client (plain HTTP here, but reqwest wants a TLS provider chosen).
+fn client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
+fn fixture_request() -> String {
+    std::fs::read_to_string(root().join("fixtures/requests/derived-end-to-end.json"))
+        .expect("fixture")
+}
+
+fn expected_result() -> Value {
+    let text = std::fs::read_to_string(
+        root().join("fixtures/kayenta/cases/derived-judge-end-to-end.json"),
+    )
+    .expect("fixture");
+    let v: Value = serde_json::from_str(&text).expect("json");
+    v["expectedResult"].clone()
+}
+
+fn sorted_groups(mut v: Value) -> Value {
+    if let Some(Value::Array(g)) = v.get_mut("groupScores") {
+        g.sort_by(|a, b| a["name"].as_str().cmp(&b["name"].as_str()));
+    }
+    v
+}
+
+async fn post(client: &reqwest::Client, url: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
+    let resp = client
+        .post(url)
+        .header("content-type", "application/json; charset=UTF-8")
+        .body(body)
+        .send()
+        .await
+        .expect("response");
+    let status = resp.status().as_u16();
+    let text = resp.text().await.expect("body");
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}")),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn remote_judge_contract() {
+    let server = serve(&[], &[("CANARY_JUDGE_TOKEN", "t0ken")]);
+    let client = client();
+    // Kayenta sends no auth header: /judge works without one even when a token is set.
+    let (status, body) = post(
+        &client,
+        &format!("{}/judge", server.base),
+        fixture_request(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        sorted_groups(body.clone()),
+        sorted_groups(expected_result())
+    );
+    for r in body["results"].as_array().expect("results") {
+        assert!(
+            r["controlMetadata"]["stats"]["count"].is_u64(),
+            "Kayenta's orca reads this"
+        );
+    }
+    // Integer thresholds and unknown fields are fine.
+    let mut req: Value = serde_json::from_str(&fixture_request()).expect("json");
+    req["scoreThresholds"] = json!({"pass": 75, "marginal": 50});
+    req["somethingNew"] = json!({"a": 1});
+    let (status, _) = post(&client, &format!("{}/judge", server.base), req.to_string()).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_input_is_a_4xx_naming_the_problem() {
+    let server = serve(&["--max-body-bytes", "20000"], &[]);
+    let client = client();
+    let url = format!("{}/judge", server.base);
+    let (status, body) = post(&client, &url, "{\"canaryConfig\": ").await;
+    assert_eq!(status, 400, "{body}");
+    let (status, body) = post(&client, &url, json!({"canaryConfig": {}, "scoreThresholds": {"pass": "x", "marginal": 1}, "metricSetPairList": []}).to_string()).await;
+    assert_eq!(
+        (status, body["error"]["path"].as_str()),
+        (400, Some("scoreThresholds.pass")),
+        "{body}"
+    );
+    let mut req: Value = serde_json::from_str(&fixture_request()).expect("json");
+    req["metricSetPairList"][0]["name"] = json!("nope");
+    let (status, body) = post(&client, &url, req.to_string()).await;
+    assert_eq!(status, 400);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("could not find metric config for 'nope'"),
+        "{body}"
+    );
+    let (status, body) = post(&client, &url, vec![0xff_u8, 0xfe, b'{']).await;
+    assert_eq!(status, 400);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("UTF-8"),
+        "{body}"
+    );
+    // Over the cap: 413 with a JSON body.
+    let mut big: Value = serde_json::from_str(&fixture_request()).expect("json");
+    big["padding"] = json!("x".repeat(30_000));
+    let (status, body) = post(&client, &url, big.to_string()).await;
+    assert_eq!(status, 413, "{body}");
+    assert!(body["error"]["message"]
+        .as_str()
+        .expect("message")
+        .contains("--max-body-bytes"));
+    let resp = client
+        .get(format!("{}/nowhere", server.base))
+        .send()
+        .await
+        .expect("response");
+    assert_eq!(resp.status().as_u16(), 404);
+    let resp = client.get(&url).send().await.expect("response");
+    assert_eq!(resp.status().as_u16(), 405);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn health_routes() {
+    let server = serve(&[], &[]);
+    let client = client();
+    for (route, want) in [("healthz", "ok"), ("readyz", "ready"), ("health", "UP")] {
+        let resp = client
+            .get(format!("{}/{route}", server.base))
+            .send()
+            .await
+            .expect("response");
+        assert_eq!(resp.status().as_u16(), 200);
+        assert!(resp.headers().contains_key("x-request-id"));
+        let body: Value = serde_json::from_str(&resp.text().await.expect("body")).expect("json");
+        assert_eq!(body["status"], want);
+    }
+    let broken = serve(&["--config-dir", "/nonexistent/dir"], &[]);
+    let resp = client
+        .get(format!("{}/readyz", broken.base))
+        .send()
+        .await
+        .expect("response");
+    assert_eq!(resp.status().as_u16(), 503);
+}
+
+fn matrix(values: &[f64]) -> Value {
+    let points: Vec<Value> = values
+        .iter()
+        .enumerate()
+        .map(|(k, v)| json!([1_767_225_600 + 60 * k as i64, v.to_string()]))
+        .collect();
+    json!({"status": "success", "data": {"resultType": "matrix", "result": [{"metric": {}, "values": points}]}})
+}
+
+fn v1_body(config_inline: bool) -> Value {
+    let config = json!({
+        "metrics": [{"name": "latency", "groups": ["latency"], "scopeName": "default",
+                     "query": {"type": "prometheus", "customInlineTemplate": "PromQL:avg(latency{version=\"${scope}\"})"},
+                     "analysisConfigurations": {"canary": {"direction": "increase"}}}],
+        "classifier": {"groupWeights": {"latency": 100}}
+    });
+    let scope = |s: &str| json!({"scope": s, "start": "2026-01-01T00:00:00Z", "end": "2026-01-01T00:20:00Z", "step": 60});
+    let mut body = json!({"executionRequest": {
+        "scopes": {"default": {"controlScope": scope("baseline"), "experimentScope": scope("canary")}},
+        "thresholds": {"pass": 95, "marginal": 75}
+    }});
+    if config_inline {
+        body["canaryConfig"] = config;
+    } else {
+        body["canaryConfigName"] = json!("latency-canary");
+    }
+    body
+}
+
+async fn mock_prometheus(baseline: &[f64], canary: &[f64], delay: Duration) -> MockServer {
+    let server = MockServer::start().await;
+    for (version, values) in [("baseline", baseline), ("canary", canary)] {
+        Mock::given(path("/api/v1/query_range"))
+            .and(wiremock::matchers::query_param(
+                "query",
+                format!("avg(latency{{version=\"{version}\"}})"),
+            ))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(matrix(values))
+                    .set_delay(delay),
+            )
+            .mount(&server)
+            .await;
+    }
+    server
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn v1_judge_fetches_and_judges() {
+    let baseline: Vec<f64> = (0..20).map(|k| 100.0 + f64::from(k % 7)).collect();
+    let slower: Vec<f64> = baseline.iter().map(|v| v * 1.5).collect();
+    let prom = mock_prometheus(&baseline, &slower, Duration::ZERO).await;
+    let dir = std::env::temp_dir().join(format!("canary-judge-serve-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(
+        dir.join("latency-canary.json"),
+        v1_body(true)["canaryConfig"].to_string(),
+    )
+    .expect("config");
+    let token_file = dir.join("token");
+    std::fs::write(&token_file, "s3cret\n").expect("token");
+    let server = serve(
+        &[
+            "--prometheus-url",
+            &prom.uri(),
+            "--config-dir",
+            dir.to_str().expect("dir"),
+            "--token-file",
+            token_file.to_str().expect("path"),
+        ],
+        &[],
+    );
+    let client = client();
+    let url = format!("{}/v1/judge", server.base);
+    // The token is required here.
+    let resp = client
+        .post(&url)
+        .body(v1_body(true).to_string())
+        .send()
+        .await
+        .expect("response");
+    assert_eq!(resp.status().as_u16(), 401);
+    assert_eq!(resp.headers()["www-authenticate"], "Bearer");
+    let resp = client
+        .post(&url)
+        .bearer_auth("wrong")
+        .body(v1_body(true).to_string())
+        .send()
+        .await
+        .expect("response");
+    assert_eq!(resp.status().as_u16(), 401);
+    // Inline config and named config give the same answer.
+    for inline in [true, false] {
+        let resp = client
+            .post(&url)
+            .bearer_auth("s3cret")
+            .body(v1_body(inline).to_string())
+            .send()
+            .await
+            .expect("response");
+        assert_eq!(resp.status().as_u16(), 200);
+        let body: Value = serde_json::from_str(&resp.text().await.expect("body")).expect("json");
+        assert_eq!(body["verdict"], "Fail", "{body}");
+        assert_eq!(body["pass"], false);
+        assert_eq!(body["score"], 0.0);
+        assert!(
+            body["reasons"][0]
+                .as_str()
+                .expect("reason")
+                .contains("latency: High"),
+            "{body}"
+        );
+        assert_eq!(body["result"]["results"][0]["classification"], "High");
+    }
+    // ?failStatus=412 turns a Fail into a 412 for Flagger and Spinnaker.
+    let resp = client
+        .post(format!("{url}?failStatus=412"))
+        .bearer_auth("s3cret")
+        .body(v1_body(true).to_string())
+        .send()
+        .await
+        .expect("response");
+    assert_eq!(resp.status().as_u16(), 412);
+    // Names that could leave the directory are refused.
+    let mut body = v1_body(false);
+    body["canaryConfigName"] = json!("../etc/passwd");
+    let resp = client
+        .post(&url)
+        .bearer_auth("s3cret")
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("response");
+    assert_eq!(resp.status().as_u16(), 400);
+    let mut body = v1_body(false);
+    body["canaryConfigName"] = json!("absent");
+    let resp = client
+        .post(&url)
+        .bearer_auth("s3cret")
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("response");
+    assert_eq!(resp.status().as_u16(), 404);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn v1_judge_pass_and_source_errors() {
+    let baseline: Vec<f64> = (0..20).map(|k| 100.0 + f64::from(k % 7)).collect();
+    let prom = mock_prometheus(&baseline, &baseline, Duration::ZERO).await;
+    let server = serve(&["--prometheus-url", &prom.uri()], &[]);
+    let client = client();
+    let (status, body) = post(
+        &client,
+        &format!("{}/v1/judge?failStatus=412", server.base),
+        v1_body(true).to_string(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["verdict"], "Pass");
+    assert_eq!(body["pass"], true);
+    // No Prometheus configured: a 400 that says so.
+    let bare = serve(&[], &[]);
+    let (status, body) = post(
+        &client,
+        &format!("{}/v1/judge", bare.base),
+        v1_body(true).to_string(),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("--prometheus-url"),
+        "{body}"
+    );
+    // A source that answers 500: 502 naming the source.
+    let failing = MockServer::start().await;
+    Mock::given(path("/api/v1/query_range"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&failing)
+        .await;
+    let server = serve(
+        &["--prometheus-url", &failing.uri(), "--source-retries", "0"],
+        &[],
+    );
+    let (status, body) = post(
+        &client,
+        &format!("{}/v1/judge", server.base),
+        v1_body(true).to_string(),
+    )
+    .await;
+    assert_eq!(status, 502, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("HTTP 500"),
+        "{body}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn slow_metric_source_times_out_in_time() {
+    let baseline: Vec<f64> = (0..20).map(f64::from).collect();
+    let prom = mock_prometheus(&baseline, &baseline, Duration::from_secs(5)).await;
+    let server = serve(
+        &[
+            "--prometheus-url",
+            &prom.uri(),
+            "--fetch-judge-timeout-secs",
+            "1",
+        ],
+        &[],
+    );
+    let client = client();
+    let started = Instant::now();
+    let (status, body) = post(
+        &client,
+        &format!("{}/v1/judge", server.base),
+        v1_body(true).to_string(),
+    )
+    .await;
+    assert_eq!(status, 504, "{body}");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "answered after {:?}",
+        started.elapsed()
+    );
+    assert!(body["error"]["message"]
+        .as_str()
+        .expect("message")
+        .contains("slow metric source"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_requests_agree() {
+    let server = serve(&[], &[]);
+    let client = client();
+    let url = format!("{}/judge", server.base);
+    let mut tasks = Vec::new();
+    for _ in 0..32 {
+        let (client, url) = (client.clone(), url.clone());
+        tasks.push(tokio::spawn(async move {
+            post(&client, &url, fixture_request()).await
+        }));
+    }
+    let want = sorted_groups(expected_result());
+    for t in tasks {
+        let (status, body) = t.await.expect("task");
+        assert_eq!(status, 200);
+        assert_eq!(sorted_groups(body), want);
+    }
+}
