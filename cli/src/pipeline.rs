@@ -113,17 +113,34 @@ pub(crate) enum PipelineError {
     Mix(SourceError),
 }
 
+/// A scope must give a window to fetch: `start` and `end` instants in order, and (for
+/// Prometheus, which takes one) a step.
+fn check_scope(
+    metric: &str,
+    side: &str,
+    scope: &CanaryScope,
+    needs_step: bool,
+) -> Result<(), String> {
+    let problem = |p: String| format!("metric '{metric}': executionRequest.scopes.{side}: {p}");
+    let start = scope.start_millis().map_err(|e| problem(e.to_string()))?;
+    let end = scope.end_millis().map_err(|e| problem(e.to_string()))?;
+    if end <= start {
+        return Err(problem("end must be after start".into()));
+    }
+    if needs_step && scope.step.unwrap_or(0) == 0 {
+        return Err(problem("step must be a positive number of seconds".into()));
+    }
+    Ok(())
+}
+
 /// Plans every query: each metric of the config, control and experiment side.
 pub(crate) fn plan(
     sources: &Sources,
     config: &CanaryConfig,
     request: &CanaryExecutionRequest,
 ) -> Result<Vec<Job>, String> {
-    if config.metrics.is_empty() {
-        return Err(
-            "canaryConfig.metrics: the canary config must specify at least one metric".into(),
-        );
-    }
+    // What Kayenta's config store checks: at least one metric, names non-empty and unique.
+    config.validate().map_err(|e| e.to_string())?;
     let mut jobs = Vec::new();
     for metric in &config.metrics {
         let scope_name = metric.scope_name.as_deref().unwrap_or("default");
@@ -187,6 +204,13 @@ pub(crate) fn plan(
             (true, &scopes.control_scope),
             (false, &scopes.experiment_scope),
         ] {
+            let side = if control {
+                "controlScope"
+            } else {
+                "experimentScope"
+            };
+            let needs_step = matches!(query, MetricQuery::Prometheus(_));
+            check_scope(&metric.name, side, scope, needs_step)?;
             jobs.push(Job {
                 source: source.clone(),
                 planned: Planned {
