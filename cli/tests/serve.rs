@@ -409,6 +409,45 @@ async fn v1_judge_pass_and_source_errors() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn v1_judge_lookback_fills_the_window() {
+    let baseline: Vec<f64> = (0..20).map(|k| 100.0 + f64::from(k % 7)).collect();
+    let prom = mock_prometheus(&baseline, &baseline, Duration::ZERO).await;
+    let server = serve(&["--prometheus-url", &prom.uri()], &[]);
+    let mut body = v1_body(true);
+    for side in ["controlScope", "experimentScope"] {
+        let scope = body["executionRequest"]["scopes"]["default"][side]
+            .as_object_mut()
+            .expect("scope");
+        scope.remove("start");
+        scope.remove("end");
+    }
+    let client = client();
+    let (status, reply) = post(
+        &client,
+        &format!("{}/v1/judge", server.base),
+        body.to_string(),
+    )
+    .await;
+    assert_eq!(status, 400, "no window and no lookback: {reply}");
+    assert!(
+        reply["error"]["message"]
+            .as_str()
+            .expect("message")
+            .contains("start"),
+        "{reply}"
+    );
+    body["lookbackMins"] = json!(30);
+    let (status, reply) = post(
+        &client,
+        &format!("{}/v1/judge", server.base),
+        body.to_string(),
+    )
+    .await;
+    assert_eq!(status, 200, "{reply}");
+    assert_eq!(reply["verdict"], "Pass");
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn slow_metric_source_times_out_in_time() {
     let baseline: Vec<f64> = (0..20).map(f64::from).collect();
     let prom = mock_prometheus(&baseline, &baseline, Duration::from_secs(5)).await;

@@ -199,6 +199,25 @@ struct V1Request {
     /// Overrides the config's judge name.
     #[serde(default)]
     judge: Option<String>,
+    /// Fills every scope's missing `start` and `end` with the last this-many minutes (for
+    /// callers such as Argo Rollouts that cannot compute instants).
+    #[serde(default)]
+    lookback_mins: Option<u32>,
+}
+
+/// Sets `start`/`end` of scopes that lack them to `[now − minutes, now]`, whole seconds, UTC.
+fn fill_lookback(request: &mut CanaryExecutionRequest, minutes: u32) {
+    let now = chrono::Utc::now();
+    let end = now.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let start = (now - chrono::Duration::minutes(i64::from(minutes)))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    for pair in request.scopes.values_mut() {
+        for scope in [&mut pair.control_scope, &mut pair.experiment_scope] {
+            scope.start.get_or_insert_with(|| start.clone());
+            scope.end.get_or_insert_with(|| end.clone());
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -282,8 +301,16 @@ async fn v1_judge(
     }
     let text = std::str::from_utf8(&body)
         .map_err(|e| ApiError::bad_request(format!("the body is not UTF-8: {e}")))?;
-    let request: V1Request =
+    let mut request: V1Request =
         parse_json(text).map_err(|e| ApiError::bad_request(e.to_string()).with_path(e.path()))?;
+    if let Some(minutes) = request.lookback_mins {
+        if minutes == 0 {
+            return Err(
+                ApiError::bad_request("lookbackMins must be at least 1").with_path("lookbackMins")
+            );
+        }
+        fill_lookback(&mut request.execution_request, minutes);
+    }
     let config = match (request.canary_config, request.canary_config_name.as_deref()) {
         (Some(c), _) => c,
         (None, Some(name)) => load_config(&state, name)?,
