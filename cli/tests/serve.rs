@@ -499,3 +499,125 @@ async fn concurrent_requests_agree() {
         assert_eq!(sorted_groups(body), want);
     }
 }
+
+async fn mock_named(series: &[(&str, Vec<f64>)]) -> MockServer {
+    let server = MockServer::start().await;
+    for (version, values) in series {
+        Mock::given(path("/api/v1/query_range"))
+            .and(wiremock::matchers::query_param(
+                "query",
+                format!("avg(latency{{version=\"{version}\"}})"),
+            ))
+            .respond_with(ResponseTemplate::new(200).set_body_json(matrix(values)))
+            .mount(&server)
+            .await;
+    }
+    server
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn flagger_webhooks() {
+    let base: Vec<f64> = (0..20).map(|k| 100.0 + f64::from(k % 7)).collect();
+    let slow: Vec<f64> = base.iter().map(|v| v * 1.5).collect();
+    let prom = mock_named(&[
+        ("podinfo-primary", base.clone()),
+        ("podinfo", base.clone()),
+        ("broken", slow),
+    ])
+    .await;
+    let dir = std::env::temp_dir().join(format!("canary-judge-flagger-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(
+        dir.join("latency.json"),
+        v1_body(true)["canaryConfig"].to_string(),
+    )
+    .expect("config");
+    let server = serve(
+        &[
+            "--prometheus-url",
+            &prom.uri(),
+            "--config-dir",
+            dir.to_str().expect("dir"),
+        ],
+        &[("CANARY_JUDGE_TOKEN", "flag")],
+    );
+    let client = client();
+    let payload = |canary: &str, token: &str| {
+        json!({"name": "podinfo", "namespace": "test", "phase": "Progressing", "checksum": "85d557f47b",
+               "metadata": {"config": "latency", "lookback": "20m", "canary": canary, "token": token}})
+        .to_string()
+    };
+    let url = |hook: &str| format!("{}/v1/flagger/{hook}", server.base);
+    // Pass: 200 for a rollout gate; for rollback, 409 (do not roll back).
+    let (status, body) = post(&client, &url("rollout"), payload("podinfo", "flag")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["verdict"], "Pass");
+    let (status, _) = post(&client, &url("rollback"), payload("podinfo", "flag")).await;
+    assert_eq!(status, 409);
+    // Fail: 412 with the reasons; rollback says yes with 200.
+    let (status, body) = post(&client, &url("rollout"), payload("broken", "flag")).await;
+    assert_eq!(status, 412, "{body}");
+    assert!(
+        body["reasons"][0]
+            .as_str()
+            .expect("reason")
+            .contains("latency: High"),
+        "{body}"
+    );
+    let (status, _) = post(&client, &url("rollback"), payload("broken", "flag")).await;
+    assert_eq!(status, 200);
+    // Notifications are acknowledged without judging; unknown hooks are 404.
+    let (status, _) = post(&client, &url("event"), payload("podinfo", "flag")).await;
+    assert_eq!(status, 200);
+    let (status, _) = post(&client, &url("nonsense"), payload("podinfo", "flag")).await;
+    assert_eq!(status, 404);
+    // The token: in metadata (Flagger sends no headers) or the Authorization header.
+    let (status, _) = post(&client, &url("rollout"), payload("podinfo", "wrong")).await;
+    assert_eq!(status, 401);
+    // Bad metadata is a 400 naming the key.
+    let bad = json!({"name": "podinfo", "metadata": {"config": "latency", "lookback": "soon", "token": "flag"}}).to_string();
+    let (status, body) = post(&client, &url("rollout"), bad).await;
+    assert_eq!(
+        (status, body["error"]["path"].as_str()),
+        (400, Some("metadata.lookback")),
+        "{body}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn flagger_source_down_is_503() {
+    let failing = MockServer::start().await;
+    Mock::given(path("/api/v1/query_range"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&failing)
+        .await;
+    let dir = std::env::temp_dir().join(format!("canary-judge-flagger503-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(
+        dir.join("latency.json"),
+        v1_body(true)["canaryConfig"].to_string(),
+    )
+    .expect("config");
+    let server = serve(
+        &[
+            "--prometheus-url",
+            &failing.uri(),
+            "--config-dir",
+            dir.to_str().expect("dir"),
+            "--source-retries",
+            "0",
+        ],
+        &[],
+    );
+    let body = json!({"name": "podinfo", "namespace": "test", "metadata": {"config": "latency"}})
+        .to_string();
+    let (status, reply) = post(
+        &client(),
+        &format!("{}/v1/flagger/rollout", server.base),
+        body,
+    )
+    .await;
+    assert_eq!(status, 503, "{reply}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

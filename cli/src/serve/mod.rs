@@ -10,6 +10,7 @@
 //! a panic in a handler is answered 500 without taking the server down.
 
 mod error;
+mod flagger;
 mod routes;
 
 use crate::fetch::HttpSettings;

@@ -61,12 +61,15 @@ pub(crate) fn app(state: Shared) -> Router {
     let v1 = Router::new()
         .route("/v1/judge", post(v1_judge))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
+    // Flagger cannot send headers: its route checks the token itself (header or metadata.token).
+    let flagger = Router::new().route("/v1/flagger/{hook}", post(super::flagger::hook));
     Router::new()
         .route("/judge", post(remote_judge))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/health", get(health))
         .merge(v1)
+        .merge(flagger)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.max_body_bytes))
@@ -109,7 +112,7 @@ async fn method_not_allowed() -> ApiError {
 }
 
 /// Equal-time comparison, so the token cannot be guessed byte by byte from response times.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+pub(super) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
@@ -235,7 +238,7 @@ fn valid_config_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b',' | b'_' | b'-'))
 }
 
-fn load_config(state: &AppState, name: &str) -> Result<CanaryConfig, ApiError> {
+pub(super) fn load_config(state: &AppState, name: &str) -> Result<CanaryConfig, ApiError> {
     if !valid_config_name(name) {
         return Err(ApiError::bad_request(
             "canaryConfigName may only hold letters, digits, ',', '_' and '-'",
@@ -266,7 +269,7 @@ fn load_config(state: &AppState, name: &str) -> Result<CanaryConfig, ApiError> {
 
 /// Why a verdict came out as it did, in words: the summary reason, then each metric that did not
 /// pass.
-fn reasons(result: &CanaryJudgeResult) -> Vec<String> {
+pub(super) fn reasons(result: &CanaryJudgeResult) -> Vec<String> {
     let mut out = Vec::new();
     if !result.score.classification_reason.is_empty() {
         out.push(result.score.classification_reason.clone());
@@ -282,6 +285,47 @@ fn reasons(result: &CanaryJudgeResult) -> Vec<String> {
         }
     }
     out
+}
+
+/// Fetches, pairs and judges within `--fetch-judge-timeout-secs`. A failing metric source is
+/// answered with `source_error` (502 for `/v1/judge`, 503 for Flagger, which retries it).
+pub(super) async fn fetch_and_judge(
+    state: &AppState,
+    config: CanaryConfig,
+    execution_request: &CanaryExecutionRequest,
+    judge_name: Option<String>,
+    source_error: StatusCode,
+) -> Result<CanaryJudgeResult, ApiError> {
+    let limit = state.fetch_judge_timeout;
+    let work = async {
+        let judge_request = fetch_and_pair(
+            &state.client,
+            &state.sources,
+            config,
+            execution_request,
+            &state.http,
+            &state.source_limit,
+        )
+        .await
+        .map_err(|e| match e {
+            PipelineError::Invalid(m) => ApiError::bad_request(m),
+            other => ApiError::new(source_error, other.to_string()),
+        })?;
+        judge_work(state, limit, move || {
+            judge_with(judge_name.as_deref(), &judge_request)
+                .map_err(|e| ApiError::bad_request(e.to_string()))
+        })
+        .await
+    };
+    tokio::time::timeout(limit, work).await.map_err(|_| {
+        ApiError::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            format!(
+                "fetching and judging took longer than {} s (a slow metric source?)",
+                limit.as_secs()
+            ),
+        )
+    })?
 }
 
 /// `POST /v1/judge`: fetch from the configured sources, pair, judge.
@@ -321,37 +365,14 @@ async fn v1_judge(
             )
         }
     };
-    let limit = state.fetch_judge_timeout;
-    let work = async {
-        let judge_request = fetch_and_pair(
-            &state.client,
-            &state.sources,
-            config,
-            &request.execution_request,
-            &state.http,
-            &state.source_limit,
-        )
-        .await
-        .map_err(|e| match e {
-            PipelineError::Invalid(m) => ApiError::bad_request(m),
-            other => ApiError::new(StatusCode::BAD_GATEWAY, other.to_string()),
-        })?;
-        let judge_name = request.judge.clone();
-        judge_work(&state, limit, move || {
-            judge_with(judge_name.as_deref(), &judge_request)
-                .map_err(|e| ApiError::bad_request(e.to_string()))
-        })
-        .await
-    };
-    let result = tokio::time::timeout(limit, work).await.map_err(|_| {
-        ApiError::new(
-            StatusCode::GATEWAY_TIMEOUT,
-            format!(
-                "fetching and judging took longer than {} s (a slow metric source?)",
-                limit.as_secs()
-            ),
-        )
-    })??;
+    let result = fetch_and_judge(
+        &state,
+        config,
+        &request.execution_request,
+        request.judge.clone(),
+        StatusCode::BAD_GATEWAY,
+    )
+    .await?;
     let verdict = result.score.classification;
     let body = serde_json::json!({
         "score": result.score.score,
