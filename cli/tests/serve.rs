@@ -194,6 +194,34 @@ async fn health_routes() {
         let body: Value = serde_json::from_str(&resp.text().await.expect("body")).expect("json");
         assert_eq!(body["status"], want);
     }
+    // Metrics count what was served, by route and status, plus verdicts and judgement times.
+    let (status, _) = post(
+        &client,
+        &format!("{}/judge", server.base),
+        fixture_request(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let text = client
+        .get(format!("{}/metrics", server.base))
+        .send()
+        .await
+        .expect("response")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        text.contains("canary_judge_http_requests_total{route=\"/judge\",status=\"200\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("canary_judge_verdicts_total{verdict=\"Marginal\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("canary_judge_judgement_duration_seconds_bucket"),
+        "{text}"
+    );
     let broken = serve(&["--config-dir", "/nonexistent/dir"], &[]);
     let resp = client
         .get(format!("{}/readyz", broken.base))

@@ -4,7 +4,8 @@
 //!   (Kayenta sends none);
 //! - `POST /v1/judge`: fetch from the configured metric sources, judge, answer
 //!   `{score, verdict, pass, reasons, result}` (Argo Rollouts `web` metric, Spinnaker webhook);
-//! - `GET /healthz`, `/readyz`, `/health`.
+//! - `POST /v1/flagger/{hook}`: Flagger's webhooks;
+//! - `GET /healthz`, `/readyz`, `/health`, and `/metrics` (Prometheus text).
 //!
 //! Every body is capped, every judgement bounded in time and concurrency, every error JSON, and
 //! a panic in a handler is answered 500 without taking the server down.
@@ -136,6 +137,14 @@ pub(crate) fn run(args: &ServeArgs) -> ExitCode {
         Err(e) => return fail(e),
     };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let buckets = [
+        0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+    ];
+    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .set_buckets(&buckets)
+        .and_then(|b| b.install_recorder())
+        .map_err(|e| tracing::warn!(error = %e, "metrics are disabled"))
+        .ok();
     let state = AppState {
         sources,
         client: reqwest::Client::new(),
@@ -153,7 +162,9 @@ pub(crate) fn run(args: &ServeArgs) -> ExitCode {
         max_body_bytes: args.max_body_bytes,
         judge_timeout: Duration::from_secs(args.judge_timeout_secs),
         fetch_judge_timeout: Duration::from_secs(args.fetch_judge_timeout_secs),
+        metrics,
     };
+    let state_metrics = state.metrics.clone();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -162,6 +173,17 @@ pub(crate) fn run(args: &ServeArgs) -> ExitCode {
         Err(e) => return fail(format!("cannot start the runtime: {e}")),
     };
     runtime.block_on(async {
+        // Histogram samples wait in a buffer until drained: drain it every 5 s, scraped or not,
+        // so memory stays flat under load.
+        if let Some(handle) = state_metrics.clone() {
+            tokio::spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_secs(5));
+                loop {
+                    tick.tick().await;
+                    handle.run_upkeep();
+                }
+            });
+        }
         let listener = match tokio::net::TcpListener::bind(&args.listen).await {
             Ok(l) => l,
             Err(e) => return fail(format!("cannot listen on {}: {e}", args.listen)),

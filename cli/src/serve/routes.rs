@@ -39,6 +39,8 @@ pub(crate) struct AppState {
     pub(crate) max_body_bytes: usize,
     pub(crate) judge_timeout: Duration,
     pub(crate) fetch_judge_timeout: Duration,
+    /// Renders `/metrics`; `None` when no recorder could be installed.
+    pub(crate) metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 }
 
 type Shared = Arc<AppState>;
@@ -68,11 +70,13 @@ pub(crate) fn app(state: Shared) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/health", get(health))
+        .route("/metrics", get(render_metrics))
         .merge(v1)
         .merge(flagger)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.max_body_bytes))
+        .layer(middleware::from_fn(record_request))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(
@@ -155,7 +159,11 @@ async fn judge_work<T: Send + 'static>(
             .acquire_owned()
             .await
             .map_err(|_| ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "shutting down"))?;
-        tokio::task::spawn_blocking(work).await.map_err(|e| {
+        let started = std::time::Instant::now();
+        let outcome = tokio::task::spawn_blocking(work).await;
+        metrics::histogram!("canary_judge_judgement_duration_seconds")
+            .record(started.elapsed().as_secs_f64());
+        outcome.map_err(|e| {
             tracing::error!(error = %e, "judgement task failed");
             ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -184,6 +192,7 @@ async fn remote_judge(
         canary_judge::judge(&request).map_err(|e| ApiError::bad_request(e.to_string()))
     })
     .await?;
+    record_verdict(&result);
     Ok(Json(result))
 }
 
@@ -309,7 +318,10 @@ pub(super) async fn fetch_and_judge(
         .await
         .map_err(|e| match e {
             PipelineError::Invalid(m) => ApiError::bad_request(m),
-            other => ApiError::new(source_error, other.to_string()),
+            other => {
+                metrics::counter!("canary_judge_source_errors_total").increment(1);
+                ApiError::new(source_error, other.to_string())
+            }
         })?;
         judge_work(state, limit, move || {
             judge_with(judge_name.as_deref(), &judge_request)
@@ -317,7 +329,7 @@ pub(super) async fn fetch_and_judge(
         })
         .await
     };
-    tokio::time::timeout(limit, work).await.map_err(|_| {
+    let result = tokio::time::timeout(limit, work).await.map_err(|_| {
         ApiError::new(
             StatusCode::GATEWAY_TIMEOUT,
             format!(
@@ -325,7 +337,9 @@ pub(super) async fn fetch_and_judge(
                 limit.as_secs()
             ),
         )
-    })?
+    })??;
+    record_verdict(&result);
+    Ok(result)
 }
 
 /// `POST /v1/judge`: fetch from the configured sources, pair, judge.
@@ -403,6 +417,38 @@ async fn readyz(State(state): State<Shared>) -> Response {
         )
         .into_response(),
         _ => Json(serde_json::json!({"status": "ready"})).into_response(),
+    }
+}
+
+/// Counts every request by route and status, and times it.
+async fn record_request(request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!("canary_judge_http_requests_total", "route" => route.clone(), "status" => status).increment(1);
+    metrics::histogram!("canary_judge_http_request_duration_seconds", "route" => route)
+        .record(started.elapsed().as_secs_f64());
+    response
+}
+
+/// Counts a verdict.
+pub(super) fn record_verdict(result: &CanaryJudgeResult) {
+    metrics::counter!("canary_judge_verdicts_total", "verdict" => result.score.classification.as_str()).increment(1);
+}
+
+/// `GET /metrics`: Prometheus text exposition.
+async fn render_metrics(State(state): State<Shared>) -> Response {
+    match &state.metrics {
+        Some(handle) => (
+            [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+            handle.render(),
+        )
+            .into_response(),
+        None => ApiError::new(StatusCode::NOT_FOUND, "metrics are not enabled").into_response(),
     }
 }
 
