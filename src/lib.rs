@@ -75,6 +75,7 @@
 //! - Rounding uses the shortest decimal text of the score; JDKs before 19 occasionally print a
 //!   longer one, which could round differently in the last place.
 
+pub mod analysis;
 pub mod judge;
 pub mod model;
 pub mod source;

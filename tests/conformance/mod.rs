@@ -12,6 +12,7 @@ mod end_to_end;
 mod mann_whitney;
 mod scorer;
 mod sources;
+mod standalone;
 mod statistics;
 mod transform;
 

@@ -1,0 +1,242 @@
+//! Kayenta's standalone canary analysis, without IO (spec §9.2): the schedule of judgements over
+//! a canary's lifetime, and the final pass/fail decision over their scores.
+//!
+//! Times are epoch milliseconds; the caller supplies "now", so every function here is pure.
+
+use crate::model::CanaryJudgeResult;
+use thiserror::Error;
+
+const MINUTE_MS: i64 = 60_000;
+
+/// What an analysis request says about time (Kayenta's `CanaryAnalysisExecutionRequest` and its
+/// first scope).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ScheduleRequest {
+    /// `startTimeIso`, if given.
+    pub start_ms: Option<i64>,
+    /// `endTimeIso`, if given.
+    pub end_ms: Option<i64>,
+    /// `lifetimeDurationMins`, required when there is no end time.
+    pub lifetime_mins: Option<i64>,
+    /// `analysisIntervalMins`; missing, 0 or longer than the lifetime means the lifetime.
+    pub interval_mins: Option<i64>,
+    /// `beginAfterMins`: a warm-up wait.
+    pub begin_after_mins: i64,
+    /// `lookbackMins`: when > 0, each judgement covers only its last this-many minutes.
+    pub lookback_mins: i64,
+    /// `controlOffsetInMinutes`: the control window is this much earlier.
+    pub control_offset_mins: i64,
+}
+
+/// Why no schedule can be made.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ScheduleError {
+    /// Neither an end time nor a lifetime was given (Kayenta's message).
+    #[error(
+        "Canary StageExecution configuration must include either `endTime` or `lifetimeDuration`."
+    )]
+    NoLifetime,
+    /// The end is not after the start, or the lifetime is not positive.
+    #[error("the canary's lifetime must be positive")]
+    EmptyLifetime,
+}
+
+/// One judgement's windows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JudgementWindow {
+    /// 1-based number of the judgement.
+    pub index: i64,
+    /// Canary window start.
+    pub experiment_start_ms: i64,
+    /// Canary window end.
+    pub experiment_end_ms: i64,
+    /// Baseline window start (shifted back by the control offset).
+    pub control_start_ms: i64,
+    /// Baseline window end.
+    pub control_end_ms: i64,
+}
+
+/// The lifetime in whole minutes: from start to end when an end is given, else
+/// `lifetime_mins`.
+///
+/// # Errors
+/// [`ScheduleError::NoLifetime`] with neither; [`ScheduleError::EmptyLifetime`] when ≤ 0.
+pub fn lifetime_mins(request: &ScheduleRequest, now_ms: i64) -> Result<i64, ScheduleError> {
+    let minutes = match (request.end_ms, request.lifetime_mins) {
+        (Some(end), _) => (end - request.start_ms.unwrap_or(now_ms)) / MINUTE_MS,
+        (None, Some(l)) => l,
+        (None, None) => return Err(ScheduleError::NoLifetime),
+    };
+    if minutes <= 0 {
+        return Err(ScheduleError::EmptyLifetime);
+    }
+    Ok(minutes)
+}
+
+/// The interval between judgements in minutes (the lifetime when missing, 0 or longer).
+pub fn interval_mins(request: &ScheduleRequest, lifetime: i64) -> i64 {
+    match request.interval_mins {
+        Some(i) if i > 0 && i <= lifetime => i,
+        _ => lifetime,
+    }
+}
+
+/// Judgement `index` (1-based)'s windows, as Kayenta computes them: `[start, start + i·interval]`
+/// (growing); with no end time both ends shift by `beginAfterMins`; with `lookbackMins > 0` the
+/// start becomes `end − lookback`; the control window is shifted back by the control offset.
+pub fn judgement_window(
+    request: &ScheduleRequest,
+    index: i64,
+    interval: i64,
+    now_ms: i64,
+) -> JudgementWindow {
+    let start = request.start_ms.unwrap_or(now_ms);
+    let warmup = if request.end_ms.is_none() {
+        request.begin_after_mins * MINUTE_MS
+    } else {
+        0
+    };
+    let end = start + warmup + index * interval * MINUTE_MS;
+    let begin = if request.lookback_mins > 0 {
+        end - request.lookback_mins * MINUTE_MS
+    } else {
+        start + warmup
+    };
+    let offset = request.control_offset_mins * MINUTE_MS;
+    JudgementWindow {
+        index,
+        experiment_start_ms: begin,
+        experiment_end_ms: end,
+        control_start_ms: begin - offset,
+        control_end_ms: end - offset,
+    }
+}
+
+/// Every judgement's windows: `⌊lifetime / interval⌋` of them.
+///
+/// # Errors
+/// As [`lifetime_mins`].
+pub fn schedule(
+    request: &ScheduleRequest,
+    now_ms: i64,
+) -> Result<Vec<JudgementWindow>, ScheduleError> {
+    let lifetime = lifetime_mins(request, now_ms)?;
+    let interval = interval_mins(request, lifetime);
+    Ok((1..=lifetime / interval)
+        .map(|i| judgement_window(request, i, interval, now_ms))
+        .collect())
+}
+
+/// A judgement at or below the marginal threshold stops the analysis (Kayenta: TERMINAL).
+pub fn stops_analysis(score: f64, marginal: Option<f64>) -> bool {
+    marginal.is_some_and(|m| score <= m)
+}
+
+/// Java's `Double.toString` for the scores quoted in messages (`100.0`, `33.33`, `1.0E-5`).
+pub fn java_double(x: f64) -> String {
+    if !x.is_finite() {
+        return if x.is_nan() {
+            "NaN".into()
+        } else if x > 0.0 {
+            "Infinity".into()
+        } else {
+            "-Infinity".into()
+        };
+    }
+    let a = x.abs();
+    if a == 0.0 || (1e-3..1e7).contains(&a) {
+        return format!("{x:?}");
+    }
+    // Scientific: Java writes at least one fraction digit and an upper-case E.
+    let sci = format!("{x:e}");
+    let (mantissa, exponent) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let mantissa = if mantissa.contains('.') {
+        mantissa.to_string()
+    } else {
+        format!("{mantissa}.0")
+    };
+    format!("{mantissa}E{exponent}")
+}
+
+/// Kayenta's final decision on the **last** judgement's score, with its exact message.
+/// With no score (no judgement succeeded): `false`, "There were no successful canary judgements
+/// to aggregate".
+pub fn did_pass_thresholds(
+    final_score: Option<f64>,
+    pass: Option<f64>,
+    marginal: Option<f64>,
+) -> (bool, String) {
+    let Some(score) = final_score else {
+        return (
+            false,
+            "There were no successful canary judgements to aggregate".into(),
+        );
+    };
+    let shown = java_double(score);
+    match (marginal, pass) {
+        (None, None) => (true, "No score thresholds were specified.".into()),
+        (Some(m), _) if score <= m => (
+            false,
+            format!("Final canary score {shown} is not above the marginal score threshold."),
+        ),
+        (_, None) => (true, "No pass score threshold was specified.".into()),
+        (_, Some(p)) if score < p => (
+            false,
+            format!("Final canary score {shown} is below the pass score threshold."),
+        ),
+        _ => (
+            true,
+            format!("Final canary score {shown} met or exceeded the pass score threshold."),
+        ),
+    }
+}
+
+/// Kayenta's warning when a baseline series is short (not given for Datadog accounts).
+pub const FEW_POINTS_WARNING: &str =
+    "One of the metrics returned fewer than 50 data points, which can reduce confidence in the final canary score.";
+
+/// True when any result's baseline has fewer than 50 points.
+pub fn has_few_points(result: &CanaryJudgeResult) -> bool {
+    result
+        .results
+        .iter()
+        .any(|r| r.control_metadata.stats.count < 50)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn java_double_strings() {
+        assert_eq!(java_double(100.0), "100.0");
+        assert_eq!(java_double(0.0), "0.0");
+        assert_eq!(java_double(33.33), "33.33");
+        assert_eq!(java_double(1e-5), "1.0E-5");
+        assert_eq!(java_double(1.5e7), "1.5E7");
+        assert_eq!(java_double(f64::NAN), "NaN");
+    }
+
+    #[test]
+    fn schedule_counts_whole_intervals() {
+        let request = ScheduleRequest {
+            start_ms: Some(0),
+            lifetime_mins: Some(10),
+            interval_mins: Some(3),
+            ..ScheduleRequest::default()
+        };
+        let windows = schedule(&request, 0).expect("schedule");
+        assert_eq!(windows.len(), 3);
+        assert_eq!(windows[2].experiment_end_ms, 9 * MINUTE_MS);
+        let no_interval = ScheduleRequest {
+            interval_mins: Some(0),
+            ..request
+        };
+        assert_eq!(schedule(&no_interval, 0).expect("schedule").len(), 1);
+        assert_eq!(
+            schedule(&ScheduleRequest::default(), 0),
+            Err(ScheduleError::NoLifetime)
+        );
+    }
+}
