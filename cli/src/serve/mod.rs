@@ -10,6 +10,7 @@
 //! Every body is capped, every judgement bounded in time and concurrency, every error JSON, and
 //! a panic in a handler is answered 500 without taking the server down.
 
+mod analyses;
 mod error;
 mod flagger;
 mod routes;
@@ -49,6 +50,9 @@ pub(crate) struct ServeArgs {
     /// and the health routes never require it.
     #[arg(long, env = "CANARY_JUDGE_TOKEN_FILE")]
     token_file: Option<PathBuf>,
+    /// Where analyses are kept (SQLite); without it `/v1/analyses` is disabled.
+    #[arg(long, env = "CANARY_JUDGE_DATA_DIR")]
+    data_dir: Option<PathBuf>,
     /// Largest request body accepted; larger ones get 413.
     #[arg(long, default_value_t = 32 * 1024 * 1024)]
     max_body_bytes: usize,
@@ -136,6 +140,13 @@ pub(crate) fn run(args: &ServeArgs) -> ExitCode {
         Ok(t) => t,
         Err(e) => return fail(e),
     };
+    let analyses = match &args.data_dir {
+        Some(dir) => match analyses::Store::open(dir) {
+            Ok(store) => Some(Arc::new(store)),
+            Err(e) => return fail(e),
+        },
+        None => None,
+    };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let buckets = [
         0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
@@ -163,6 +174,7 @@ pub(crate) fn run(args: &ServeArgs) -> ExitCode {
         judge_timeout: Duration::from_secs(args.judge_timeout_secs),
         fetch_judge_timeout: Duration::from_secs(args.fetch_judge_timeout_secs),
         metrics,
+        analyses,
     };
     let state_metrics = state.metrics.clone();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -196,7 +208,9 @@ pub(crate) fn run(args: &ServeArgs) -> ExitCode {
             }
             Err(e) => return fail(format!("no local address: {e}")),
         }
-        let served = axum::serve(listener, app(Arc::new(state)))
+        let state = Arc::new(state);
+        analyses::resume_all(state.clone());
+        let served = axum::serve(listener, app(state))
             .with_graceful_shutdown(shutdown_signal())
             .await;
         match served {

@@ -39,6 +39,8 @@ pub(crate) struct AppState {
     pub(crate) max_body_bytes: usize,
     pub(crate) judge_timeout: Duration,
     pub(crate) fetch_judge_timeout: Duration,
+    /// Long analyses, when a data directory is configured.
+    pub(crate) analyses: Option<Arc<super::analyses::Store>>,
     /// Renders `/metrics`; `None` when no recorder could be installed.
     pub(crate) metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
 }
@@ -62,6 +64,9 @@ impl MakeRequestId for Counter {
 pub(crate) fn app(state: Shared) -> Router {
     let v1 = Router::new()
         .route("/v1/judge", post(v1_judge))
+        .route("/v1/analyses", post(super::analyses::start))
+        .route("/v1/analyses/{id}", get(super::analyses::status))
+        .route("/v1/analyses/{id}/cancel", post(super::analyses::cancel))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
     // Flagger cannot send headers: its route checks the token itself (header or metadata.token).
     let flagger = Router::new().route("/v1/flagger/{hook}", post(super::flagger::hook));
