@@ -649,3 +649,52 @@ async fn flagger_source_down_is_503() {
     assert_eq!(status, 503, "{reply}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn settings_file() {
+    let dir = std::env::temp_dir().join(format!("canary-judge-settings-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("canary-judge.toml");
+    std::fs::write(&file, "max-body-bytes = 2000\njudge-timeout-secs = 30\n").expect("write");
+    let server = serve(&["--config-file", file.to_str().expect("path")], &[]);
+    let (status, _) = post(
+        &client(),
+        &format!("{}/judge", server.base),
+        fixture_request(),
+    )
+    .await;
+    assert_eq!(status, 413, "the file's body limit applies");
+    // A flag beats the file.
+    let server = serve(
+        &[
+            "--config-file",
+            file.to_str().expect("path"),
+            "--max-body-bytes",
+            "100000",
+        ],
+        &[],
+    );
+    let (status, _) = post(
+        &client(),
+        &format!("{}/judge", server.base),
+        fixture_request(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    // A typo is an error at start-up, not a silent default.
+    std::fs::write(&file, "max-body-byte = 2000\n").expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_canary-judge"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--config-file",
+            file.to_str().expect("path"),
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("max-body-byte"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

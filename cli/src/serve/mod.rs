@@ -25,58 +25,164 @@ use std::time::Duration;
 
 pub(crate) use routes::{app, AppState};
 
-/// Arguments of `canary-judge serve`; each can also come from the environment.
+/// Arguments of `canary-judge serve`. Each can also come from the environment or from
+/// `--config-file` (TOML, the same names in kebab-case); a flag beats the environment, which
+/// beats the file, which beats the built-in default.
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
+    /// A TOML file of settings, e.g. `listen = "0.0.0.0:8080"`, `prometheus-url = "…"`.
+    #[arg(long, env = "CANARY_JUDGE_CONFIG_FILE")]
+    config_file: Option<PathBuf>,
     /// Address to listen on (`127.0.0.1:0` picks a free port; the bound address is printed).
-    #[arg(long, env = "CANARY_JUDGE_LISTEN", default_value = "127.0.0.1:8080")]
-    listen: String,
-    /// Prometheus base URL for `/v1/judge`.
+    /// Default `127.0.0.1:8080`.
+    #[arg(long, env = "CANARY_JUDGE_LISTEN")]
+    listen: Option<String>,
+    /// Prometheus base URL for `/v1/judge`, Flagger hooks and analyses.
     #[arg(long, env = "CANARY_JUDGE_PROMETHEUS_URL", value_name = "URL")]
     prometheus_url: Option<String>,
     /// An extra header for every Prometheus request, `Name: value`; repeatable.
     #[arg(long = "prometheus-header", value_name = "NAME: VALUE")]
     prometheus_headers: Vec<String>,
-    /// The label that selects a scope for `gce_instance` queries.
-    #[arg(long, default_value = canary_judge::source::prometheus::DEFAULT_SCOPE_LABEL)]
-    prometheus_scope_label: String,
-    /// Datadog site or base URL for `/v1/judge` (keys from DD_API_KEY and DD_APP_KEY).
+    /// The label that selects a scope for `gce_instance` queries. Default `instance`.
+    #[arg(long)]
+    prometheus_scope_label: Option<String>,
+    /// Datadog site or base URL (keys from DD_API_KEY and DD_APP_KEY).
     #[arg(long, env = "CANARY_JUDGE_DATADOG_SITE", value_name = "SITE|URL")]
     datadog_site: Option<String>,
-    /// A directory of canary configs (`<name>.json`) that `/v1/judge` can name.
+    /// A directory of canary configs (`<name>.json`) that requests can name.
     #[arg(long, env = "CANARY_JUDGE_CONFIG_DIR")]
     config_dir: Option<PathBuf>,
-    /// A file holding the bearer token required on `/v1/*` (also CANARY_JUDGE_TOKEN). `/judge`
-    /// and the health routes never require it.
+    /// A file holding the bearer token required on `/v1/*` (also CANARY_JUDGE_TOKEN). `/judge`,
+    /// the health routes and `/metrics` never require it.
     #[arg(long, env = "CANARY_JUDGE_TOKEN_FILE")]
     token_file: Option<PathBuf>,
     /// Where analyses are kept (SQLite); without it `/v1/analyses` is disabled.
     #[arg(long, env = "CANARY_JUDGE_DATA_DIR")]
     data_dir: Option<PathBuf>,
-    /// Largest request body accepted; larger ones get 413.
-    #[arg(long, default_value_t = 32 * 1024 * 1024)]
-    max_body_bytes: usize,
-    /// Time limit for `/judge` (Kayenta waits 90 s).
-    #[arg(long, default_value_t = 60)]
-    judge_timeout_secs: u64,
-    /// Time limit for `/v1/judge`, fetching included (Argo Rollouts waits 10 s by default).
-    #[arg(long, default_value_t = 9)]
-    fetch_judge_timeout_secs: u64,
-    /// Judgements computed at once (default: two per core).
+    /// Largest request body accepted; larger ones get 413. Default 32 MiB.
+    #[arg(long)]
+    max_body_bytes: Option<usize>,
+    /// Time limit for `/judge` (Kayenta waits 90 s). Default 60.
+    #[arg(long)]
+    judge_timeout_secs: Option<u64>,
+    /// Time limit for fetch-and-judge routes (Argo Rollouts waits 10 s by default). Default 9.
+    #[arg(long)]
+    fetch_judge_timeout_secs: Option<u64>,
+    /// Judgements computed at once. Default: two per core.
     #[arg(long)]
     judge_concurrency: Option<usize>,
-    /// Metric-source requests in flight at once, across all requests.
-    #[arg(long, default_value_t = 16)]
-    source_concurrency: usize,
-    /// Timeout of one metric-source request, in seconds.
-    #[arg(long, default_value_t = 5)]
-    source_timeout_secs: u64,
+    /// Metric-source requests in flight at once, across all requests. Default 16.
+    #[arg(long)]
+    source_concurrency: Option<usize>,
+    /// Timeout of one metric-source request, in seconds. Default 5.
+    #[arg(long)]
+    source_timeout_secs: Option<u64>,
     /// Retries of a metric-source request after a connection error, timeout, 429 or 5xx.
-    #[arg(long, default_value_t = 1)]
+    /// Default 1.
+    #[arg(long)]
+    source_retries: Option<u32>,
+}
+
+/// The settings file: every option of [`ServeArgs`], in kebab-case. Unknown keys are errors, so a
+/// typo does not silently fall back to a default.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct FileSettings {
+    listen: Option<String>,
+    prometheus_url: Option<String>,
+    prometheus_headers: Option<Vec<String>>,
+    prometheus_scope_label: Option<String>,
+    datadog_site: Option<String>,
+    config_dir: Option<PathBuf>,
+    token_file: Option<PathBuf>,
+    data_dir: Option<PathBuf>,
+    max_body_bytes: Option<usize>,
+    judge_timeout_secs: Option<u64>,
+    fetch_judge_timeout_secs: Option<u64>,
+    judge_concurrency: Option<usize>,
+    source_concurrency: Option<usize>,
+    source_timeout_secs: Option<u64>,
+    source_retries: Option<u32>,
+}
+
+/// Resolved settings.
+#[derive(Debug)]
+struct Settings {
+    listen: String,
+    prometheus_url: Option<String>,
+    prometheus_headers: Vec<String>,
+    prometheus_scope_label: String,
+    datadog_site: Option<String>,
+    config_dir: Option<PathBuf>,
+    token_file: Option<PathBuf>,
+    data_dir: Option<PathBuf>,
+    max_body_bytes: usize,
+    judge_timeout_secs: u64,
+    fetch_judge_timeout_secs: u64,
+    judge_concurrency: Option<usize>,
+    source_concurrency: usize,
+    source_timeout_secs: u64,
     source_retries: u32,
 }
 
-fn token(args: &ServeArgs) -> Result<Option<String>, String> {
+impl Settings {
+    fn resolve(args: &ServeArgs) -> Result<Settings, String> {
+        let file: FileSettings = match &args.config_file {
+            None => FileSettings::default(),
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?
+            }
+        };
+        Ok(Settings {
+            listen: args
+                .listen
+                .clone()
+                .or(file.listen)
+                .unwrap_or_else(|| "127.0.0.1:8080".into()),
+            prometheus_url: args.prometheus_url.clone().or(file.prometheus_url),
+            prometheus_headers: if args.prometheus_headers.is_empty() {
+                file.prometheus_headers.unwrap_or_default()
+            } else {
+                args.prometheus_headers.clone()
+            },
+            prometheus_scope_label: args
+                .prometheus_scope_label
+                .clone()
+                .or(file.prometheus_scope_label)
+                .unwrap_or_else(|| canary_judge::source::prometheus::DEFAULT_SCOPE_LABEL.into()),
+            datadog_site: args.datadog_site.clone().or(file.datadog_site),
+            config_dir: args.config_dir.clone().or(file.config_dir),
+            token_file: args.token_file.clone().or(file.token_file),
+            data_dir: args.data_dir.clone().or(file.data_dir),
+            max_body_bytes: args
+                .max_body_bytes
+                .or(file.max_body_bytes)
+                .unwrap_or(32 * 1024 * 1024),
+            judge_timeout_secs: args
+                .judge_timeout_secs
+                .or(file.judge_timeout_secs)
+                .unwrap_or(60),
+            fetch_judge_timeout_secs: args
+                .fetch_judge_timeout_secs
+                .or(file.fetch_judge_timeout_secs)
+                .unwrap_or(9),
+            judge_concurrency: args.judge_concurrency.or(file.judge_concurrency),
+            source_concurrency: args
+                .source_concurrency
+                .or(file.source_concurrency)
+                .unwrap_or(16),
+            source_timeout_secs: args
+                .source_timeout_secs
+                .or(file.source_timeout_secs)
+                .unwrap_or(5),
+            source_retries: args.source_retries.or(file.source_retries).unwrap_or(1),
+        })
+    }
+}
+
+fn token(args: &Settings) -> Result<Option<String>, String> {
     if let Some(path) = &args.token_file {
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read the token file {}: {e}", path.display()))?;
@@ -126,6 +232,10 @@ pub(crate) fn run(args: &ServeArgs) -> ExitCode {
     let fail = |msg: String| {
         eprintln!("canary-judge: {msg}");
         ExitCode::from(2)
+    };
+    let args = &match Settings::resolve(args) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
     };
     let sources = match Sources::new(
         args.prometheus_url.as_deref(),
