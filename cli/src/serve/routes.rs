@@ -76,6 +76,7 @@ pub(crate) fn app(state: Shared) -> Router {
         .route("/readyz", get(readyz))
         .route("/health", get(health))
         .route("/metrics", get(render_metrics))
+        .route("/openapi.json", get(openapi))
         .merge(v1)
         .merge(flagger)
         .fallback(not_found)
@@ -455,6 +456,13 @@ async fn render_metrics(State(state): State<Shared>) -> Response {
             .into_response(),
         None => ApiError::new(StatusCode::NOT_FOUND, "metrics are not enabled").into_response(),
     }
+}
+
+/// The routes' OpenAPI description (kept by hand; a test checks it lists every route).
+pub(crate) const OPENAPI: &str = include_str!("openapi.json");
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
 }
 
 /// Spinnaker's convention.
