@@ -731,3 +731,36 @@ async fn openapi_lists_every_route() {
     documented.sort_unstable();
     assert_eq!(documented, in_code);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_drains_requests_in_flight() {
+    let baseline: Vec<f64> = (0..20).map(|k| 100.0 + f64::from(k % 7)).collect();
+    let prom = mock_prometheus(&baseline, &baseline, Duration::from_millis(1500)).await;
+    let mut server = serve(&["--prometheus-url", &prom.uri()], &[]);
+    let url = format!("{}/v1/judge", server.base);
+    let in_flight =
+        tokio::spawn(async move { post(&client(), &url, v1_body(true).to_string()).await });
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let pid = server.child.id().to_string();
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    // The request that was in flight still gets its answer…
+    let (status, body) = in_flight.await.expect("task");
+    assert_eq!(status, 200, "{body}");
+    // …and the server then exits cleanly.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(code) = server.child.try_wait().expect("wait") {
+            assert!(code.success(), "exit status {code}");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "still running 10 s after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

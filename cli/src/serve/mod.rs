@@ -33,6 +33,9 @@ pub(crate) struct ServeArgs {
     /// A TOML file of settings, e.g. `listen = "0.0.0.0:8080"`, `prometheus-url = "…"`.
     #[arg(long, env = "CANARY_JUDGE_CONFIG_FILE")]
     config_file: Option<PathBuf>,
+    /// Log lines as `text` (default) or `json` (one object per line, with the request id).
+    #[arg(long, env = "CANARY_JUDGE_LOG_FORMAT", value_parser = ["text", "json"], default_value = "text")]
+    log_format: String,
     /// Address to listen on (`127.0.0.1:0` picks a free port; the bound address is printed).
     /// Default `127.0.0.1:8080`.
     #[arg(long, env = "CANARY_JUDGE_LISTEN")]
@@ -221,14 +224,17 @@ async fn shutdown_signal() {
 
 /// Runs the server until SIGTERM or Ctrl-C.
 pub(crate) fn run(args: &ServeArgs) -> ExitCode {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if args.log_format == "json" {
+        logs.json().try_init()
+    } else {
+        logs.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init()
+    };
     let fail = |msg: String| {
         eprintln!("canary-judge: {msg}");
         ExitCode::from(2)

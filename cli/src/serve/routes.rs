@@ -70,7 +70,7 @@ pub(crate) fn app(state: Shared) -> Router {
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
     // Flagger cannot send headers: its route checks the token itself (header or metadata.token).
     let flagger = Router::new().route("/v1/flagger/{hook}", post(super::flagger::hook));
-    Router::new()
+    let routes = Router::new()
         .route("/judge", post(remote_judge))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -78,10 +78,20 @@ pub(crate) fn app(state: Shared) -> Router {
         .route("/metrics", get(render_metrics))
         .route("/openapi.json", get(openapi))
         .merge(v1)
-        .merge(flagger)
+        .merge(flagger);
+    with_layers(routes, state.max_body_bytes).with_state(state)
+}
+
+/// The layers every route gets: JSON 404/405, the body cap, request metrics, panic catching,
+/// request ids and tracing.
+fn with_layers<S: Clone + Send + Sync + 'static>(
+    routes: Router<S>,
+    max_body_bytes: usize,
+) -> Router<S> {
+    routes
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(state.max_body_bytes))
+        .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(middleware::from_fn(record_request))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(PropagateRequestIdLayer::x_request_id())
@@ -98,7 +108,6 @@ pub(crate) fn app(state: Shared) -> Router {
                 .on_response(tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO)),
         )
         .layer(SetRequestIdLayer::x_request_id(Counter::default()))
-        .with_state(state)
 }
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
@@ -468,4 +477,53 @@ async fn openapi() -> Response {
 /// Spinnaker's convention.
 async fn health() -> Json<serde_json::Value> {
     Json(serde_json::json!({"status": "UP"}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower::ServiceExt;
+
+    /// A panic in any handler is answered 500 with a JSON body, and the service keeps serving.
+    #[tokio::test]
+    async fn panics_become_500() {
+        let app = with_layers(
+            Router::new()
+                .route(
+                    "/boom",
+                    get(|| async {
+                        if std::hint::black_box(true) {
+                            panic!("a bug");
+                        }
+                        "unreachable"
+                    }),
+                )
+                .route("/fine", get(|| async { "ok" })),
+            1024,
+        );
+        let boom = app
+            .clone()
+            .oneshot(
+                axum::http::Request::get("/boom")
+                    .body(axum::body::Body::empty())
+                    .expect("request"),
+            )
+            .await
+            .expect("response");
+        assert_eq!(boom.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(boom.into_body(), 1 << 16)
+            .await
+            .expect("body");
+        let json: serde_json::Value = serde_json::from_slice(&body).expect("JSON error body");
+        assert_eq!(json["error"]["status"], 500);
+        let fine = app
+            .oneshot(
+                axum::http::Request::get("/fine")
+                    .body(axum::body::Body::empty())
+                    .expect("request"),
+            )
+            .await
+            .expect("response");
+        assert_eq!(fine.status(), StatusCode::OK);
+    }
 }
