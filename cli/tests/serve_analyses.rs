@@ -281,3 +281,51 @@ async fn cancel_unknown_and_invalid() {
         .expect("message")
         .contains("--data-dir"));
 }
+
+/// What orca's `MonitorWebhookTask` does with a poll response (integrations spec §2.1): the value
+/// at `statusJsonPath` must be a string (a number other than the integer 100 keeps the stage
+/// RUNNING forever), upper-cased and looked up in the stage's status lists.
+fn orca_stage_status(poll: &Value) -> &'static str {
+    match &poll["status"] {
+        Value::String(s) => match s.to_uppercase().as_str() {
+            "SUCCEEDED" => "SUCCEEDED",
+            "TERMINAL" => "TERMINAL",
+            "CANCELED" => "CANCELED",
+            _ => "RUNNING",
+        },
+        Value::Bool(_) => "RUNNING",
+        Value::Number(n) if n.as_i64() == Some(100) => "SUCCEEDED",
+        Value::Number(_) => "RUNNING",
+        _ => "TERMINAL", // path not found or not a scalar
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn spinnaker_webhook_stage_emulation() {
+    let prom = prometheus(1.0, Duration::ZERO).await;
+    let dir = temp_dir("orca");
+    let server = serve(&prom.uri(), Some(&dir));
+    let client = client();
+    // The create call: 2xx, and an absolute Location (orca uses it verbatim).
+    let (status, _, location) = start(&client, &server.base, &analysis_body(2)).await;
+    assert!((200..300).contains(&status));
+    let url = location.expect("Location");
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    // Polls until the stage would end; progressJsonPath must resolve to a string.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let end = loop {
+        let (code, poll) = get(&client, &url).await;
+        assert_eq!(code, 200);
+        assert!(poll["progressMessage"].is_string(), "{poll}");
+        let stage = orca_stage_status(&poll);
+        if stage != "RUNNING" {
+            break stage;
+        }
+        assert!(Instant::now() < deadline, "the stage never ended: {poll}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(end, "SUCCEEDED");
+    // An unknown id is a 4xx, which orca treats as TERMINAL at once.
+    let (code, _) = get(&client, &format!("{}/v1/analyses/unknown", server.base)).await;
+    assert_eq!(code, 404);
+}

@@ -67,6 +67,7 @@ pub(crate) fn app(state: Shared) -> Router {
         .route("/v1/analyses", post(super::analyses::start))
         .route("/v1/analyses/{id}", get(super::analyses::status))
         .route("/v1/analyses/{id}/cancel", post(super::analyses::cancel))
+        .route("/openapi.json", get(openapi))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
     // Flagger cannot send headers: its route checks the token itself (header or metadata.token).
     let flagger = Router::new().route("/v1/flagger/{hook}", post(super::flagger::hook));
@@ -76,7 +77,6 @@ pub(crate) fn app(state: Shared) -> Router {
         .route("/readyz", get(readyz))
         .route("/health", get(health))
         .route("/metrics", get(render_metrics))
-        .route("/openapi.json", get(openapi))
         .merge(v1)
         .merge(flagger);
     with_layers(routes, state.max_body_bytes).with_state(state)
