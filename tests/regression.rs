@@ -240,3 +240,58 @@ fn replace_all_nan_is_identical() {
         Some("The Canary and Baseline data are identical")
     );
 }
+
+/// A request large enough to be judged across threads (with the `parallel` feature, which the
+/// workspace build turns on) gives the same results, in order, as judging each metric alone; and
+/// the error reported is the first in input order.
+#[test]
+fn large_requests_judge_the_same_in_parallel() {
+    let points = canary_judge::judge::PARALLEL_MIN_POINTS / 4 + 1;
+    let series = |seed: u64, shift: f64| -> Vec<f64> {
+        let mut s = seed;
+        (0..points)
+            .map(|_| {
+                s = s
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                100.0 + shift + ((s >> 33) % 1000) as f64 / 100.0
+            })
+            .collect()
+    };
+    let names = ["a", "b", "c"];
+    let metrics: Vec<Value> = names
+        .iter()
+        .map(|n| json!({"name": n, "groups": ["g"]}))
+        .collect();
+    let pairs: Vec<Value> = names
+        .iter()
+        .enumerate()
+        .map(|(k, n)| {
+            pair(
+                n,
+                json!(series(k as u64, 0.0)),
+                json!(series(k as u64 + 10, k as f64)),
+            )
+        })
+        .collect();
+    let req = request(json!(metrics), json!(pairs), json!({}));
+    assert!(
+        req.metric_set_pair_list
+            .iter()
+            .map(|p| p.values.control.len() + p.values.experiment.len())
+            .sum::<usize>()
+            >= canary_judge::judge::PARALLEL_MIN_POINTS
+    );
+    let result = judge(&req).expect("judges");
+    for (k, p) in req.metric_set_pair_list.iter().enumerate() {
+        let alone =
+            canary_judge::judge::judge_metric(k, p, &req.canary_config.metrics[k]).expect("judges");
+        assert_eq!(result.results[k], alone.result, "metric {k}");
+    }
+    // Two bad pairs: the first one in input order is reported.
+    let mut bad = req.clone();
+    bad.metric_set_pair_list[1].name = "missing-1".into();
+    bad.metric_set_pair_list[2].name = "missing-2".into();
+    let err = judge(&bad).expect_err("no config");
+    assert!(err.to_string().contains("missing-1"), "{err}");
+}

@@ -11,7 +11,7 @@ pub use classifier::{
     classify_mean_inequality, ClassifierPath, ClassifyArgs, ClassifyError, MannWhitneyClassifier,
     MetricClassification, MetricLabels,
 };
-pub use netflix::{judge_metric, JudgedMetric};
+pub use netflix::{judge_metric, JudgedMetric, PARALLEL_MIN_POINTS};
 pub use rounding::round_half_up;
 pub use scorer::{score, ScoredMetric, Scores};
 pub use settings::{Direction, EffectSizeBounds, EffectSizeMeasure, MetricSettings, NanStrategy};

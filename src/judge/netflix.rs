@@ -125,8 +125,24 @@ pub fn judge_metric(
     })
 }
 
-/// Runs `NetflixACAJudge-v1.0` on a request: every pair is classified in order against the first
-/// metric config of the same name, then the results are scored.
+/// Below this many points in all, a request is judged on the calling thread.
+pub const PARALLEL_MIN_POINTS: usize = 200_000;
+
+/// True when the `parallel` feature is on and the request is large enough to share out.
+fn parallel_worthwhile(pairs: &[MetricSetPair]) -> bool {
+    cfg!(feature = "parallel")
+        && pairs.len() > 1
+        && pairs
+            .iter()
+            .map(|p| p.values.control.len() + p.values.experiment.len())
+            .sum::<usize>()
+            >= PARALLEL_MIN_POINTS
+}
+
+/// Runs `NetflixACAJudge-v1.0` on a request: every pair is classified against the first metric
+/// config of the same name, then the results are scored. With the `parallel` feature, a request
+/// of at least [`PARALLEL_MIN_POINTS`] points judges its metrics across rayon's threads; the
+/// results (and which error is reported) are the same either way.
 ///
 /// # Errors
 /// The whole judgement fails, as in Kayenta, on:
@@ -163,8 +179,7 @@ pub fn netflix_aca_judge(request: &JudgeRequest) -> Result<CanaryJudgeResult, Ju
         });
     }
 
-    let mut results = Vec::with_capacity(request.metric_set_pair_list.len());
-    for (index, pair) in request.metric_set_pair_list.iter().enumerate() {
+    let one = |(index, pair): (usize, &MetricSetPair)| -> Result<CanaryAnalysisResult, JudgeError> {
         let metric_config = config
             .metrics
             .iter()
@@ -173,8 +188,33 @@ pub fn netflix_aca_judge(request: &JudgeRequest) -> Result<CanaryJudgeResult, Ju
                 index,
                 metric: pair.name.clone(),
             })?;
-        results.push(judge_metric(index, pair, metric_config)?.result);
-    }
+        Ok(judge_metric(index, pair, metric_config)?.result)
+    };
+    let pairs = &request.metric_set_pair_list;
+    // Results and the first error, both in input order, whichever way they were computed.
+    let results: Vec<CanaryAnalysisResult> = if parallel_worthwhile(pairs) {
+        #[cfg(feature = "parallel")]
+        {
+            use rayon::prelude::*;
+            let computed: Vec<Result<CanaryAnalysisResult, JudgeError>> =
+                pairs.par_iter().enumerate().map(one).collect();
+            computed.into_iter().collect::<Result<_, _>>()?
+        }
+        #[cfg(not(feature = "parallel"))]
+        {
+            pairs
+                .iter()
+                .enumerate()
+                .map(one)
+                .collect::<Result<_, _>>()?
+        }
+    } else {
+        pairs
+            .iter()
+            .enumerate()
+            .map(one)
+            .collect::<Result<_, _>>()?
+    };
 
     let scored: Vec<ScoredMetric<'_>> = results
         .iter()
