@@ -2,64 +2,21 @@
 //! in the middle of an analysis that resumes after a restart and reaches the same result.
 
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use wiremock::matchers::{path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+mod common;
+use common::{client, spawn_server, Server};
 
 fn serve(prometheus: &str, data_dir: Option<&Path>) -> Server {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_canary-judge"));
-    cmd.args([
-        "serve",
-        "--listen",
-        "127.0.0.1:0",
-        "--prometheus-url",
-        prometheus,
-        "--source-retries",
-        "0",
-    ]);
-    if let Some(dir) = data_dir {
-        cmd.arg("--data-dir").arg(dir);
+    let mut args = vec!["--prometheus-url", prometheus, "--source-retries", "0"];
+    let dir = data_dir.map(|d| d.to_string_lossy().into_owned());
+    if let Some(dir) = &dir {
+        args.extend(["--data-dir", dir.as_str()]);
     }
-    let mut child = cmd
-        .env_remove("CANARY_JUDGE_TOKEN")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("server starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("line");
-    let addr = line
-        .trim()
-        .strip_prefix("listening on ")
-        .expect("address")
-        .to_string();
-    Server {
-        child,
-        base: format!("http://{addr}"),
-    }
-}
-
-fn client() -> reqwest::Client {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    reqwest::Client::new()
+    spawn_server(&args, &[], None)
 }
 
 fn temp_dir(tag: &str) -> PathBuf {

@@ -4,22 +4,11 @@
 
 use proptest::prelude::*;
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+mod common;
+use common::{spawn_server, Server};
 
 /// A mock Prometheus answering every query with the same small series.
 fn prometheus() -> &'static wiremock::MockServer {
@@ -43,41 +32,19 @@ fn server() -> &'static Server {
     static SERVER: OnceLock<Server> = OnceLock::new();
     SERVER.get_or_init(|| {
         let prom = prometheus().uri();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_canary-judge"))
-            .args([
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
+        let log = std::env::temp_dir().join("canary-judge-fuzz-server.log");
+        spawn_server(
+            &[
                 "--prometheus-url",
                 &prom,
                 "--source-retries",
                 "0",
                 "--source-timeout-secs",
                 "2",
-            ])
-            .env_remove("CANARY_JUDGE_TOKEN")
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::piped())
-            .stderr(
-                std::fs::File::create(std::env::temp_dir().join("canary-judge-fuzz-server.log"))
-                    .map(Stdio::from)
-                    .unwrap_or_else(|_| Stdio::null()),
-            )
-            .spawn()
-            .expect("server starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("line");
-        let addr = line
-            .trim()
-            .strip_prefix("listening on ")
-            .expect("address")
-            .to_string();
-        Server {
-            child,
-            base: format!("http://{addr}"),
-        }
+            ],
+            &[],
+            Some(log),
+        )
     })
 }
 
@@ -88,10 +55,7 @@ fn runtime() -> &'static tokio::runtime::Runtime {
 
 fn client() -> &'static reqwest::Client {
     static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
-    CLIENT.get_or_init(|| {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        reqwest::Client::new()
-    })
+    CLIENT.get_or_init(common::client)
 }
 
 fn status_of(method: &str, route: &str, body: Vec<u8>) -> u16 {

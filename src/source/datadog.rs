@@ -1,7 +1,7 @@
 //! Datadog (`query.type = "datadog"`, spec §10.2): query building, the `GET /api/v1/query`
 //! parameters, and response parsing into NaN-filled slots.
 
-use super::prometheus::{custom_filter, excerpt, placeholder, template_vars};
+use super::prometheus::{custom_filter, excerpt, placeholder, query_settings, template_vars};
 use super::SourceError;
 use crate::model::{CanaryMetricConfig, CanaryScope, MetricSet};
 use serde::Deserialize;
@@ -30,17 +30,7 @@ impl DatadogQuery {
     /// # Errors
     /// [`SourceError::InvalidQuery`] when it has the wrong shape or names another source type.
     pub fn from_metric(metric: &CanaryMetricConfig) -> Result<Self, SourceError> {
-        let invalid = |field: &str, problem: String| SourceError::InvalidQuery {
-            metric: metric.name.clone(),
-            field: field.to_string(),
-            problem,
-        };
-        if let Some(t) = metric.query.get("type").and_then(|t| t.as_str()) {
-            if t != SOURCE {
-                return Err(invalid("type", format!("expected \"datadog\", got {t:?}")));
-            }
-        }
-        serde_json::from_value(metric.query.clone()).map_err(|e| invalid("", e.to_string()))
+        query_settings(metric, SOURCE)
     }
 }
 

@@ -45,29 +45,34 @@ impl PrometheusQuery {
     /// [`SourceError::InvalidQuery`] when the object does not have the expected shape, names
     /// another source type, or uses the deprecated `customFilter`.
     pub fn from_metric(metric: &CanaryMetricConfig) -> Result<Self, SourceError> {
-        let invalid = |field: &str, problem: String| SourceError::InvalidQuery {
-            metric: metric.name.clone(),
-            field: field.to_string(),
-            problem,
-        };
-        if let Some(t) = metric.query.get("type").and_then(|t| t.as_str()) {
-            if t != SOURCE {
-                return Err(invalid(
-                    "type",
-                    format!("expected \"prometheus\", got {t:?}"),
-                ));
-            }
-        }
-        let q: PrometheusQuery =
-            serde_json::from_value(metric.query.clone()).map_err(|e| invalid("", e.to_string()))?;
+        let q: PrometheusQuery = query_settings(metric, SOURCE)?;
         if q.custom_filter.is_some() {
-            return Err(invalid(
-                "customFilter",
-                "is deprecated; use customInlineTemplate or customFilterTemplate".into(),
-            ));
+            return Err(SourceError::InvalidQuery {
+                metric: metric.name.clone(),
+                field: "customFilter".into(),
+                problem: "is deprecated; use customInlineTemplate or customFilterTemplate".into(),
+            });
         }
         Ok(q)
     }
+}
+
+/// Reads a metric's `query` object as a source's settings, checking its `type` when it has one.
+pub(crate) fn query_settings<T: serde::de::DeserializeOwned>(
+    metric: &CanaryMetricConfig,
+    source: &str,
+) -> Result<T, SourceError> {
+    let invalid = |field: &str, problem: String| SourceError::InvalidQuery {
+        metric: metric.name.clone(),
+        field: field.to_string(),
+        problem,
+    };
+    if let Some(t) = metric.query.get("type").and_then(|t| t.as_str()) {
+        if t != source {
+            return Err(invalid("type", format!("expected {source:?}, got {t:?}")));
+        }
+    }
+    serde_json::from_value(metric.query.clone()).map_err(|e| invalid("", e.to_string()))
 }
 
 /// The variables a template may use: `scope`, `location`, `project`, `resourceType`, and every

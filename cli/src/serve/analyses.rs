@@ -207,18 +207,30 @@ fn iso(ms: i64) -> String {
         .unwrap_or_default()
 }
 
+/// The store, or a 404 saying how to enable analyses.
+fn store_of(state: &AppState) -> Result<Arc<Store>, ApiError> {
+    state.analyses.clone().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "analyses are disabled: start the server with --data-dir",
+        )
+    })
+}
+
+/// The analysis `id`, or a 404 (which ends Spinnaker's stage at once, as an unknown id should).
+fn known(store: &Store, id: &str) -> Result<Row, ApiError> {
+    store
+        .get(id)?
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("no analysis '{id}'")))
+}
+
 /// `POST /v1/analyses`.
 pub(super) async fn start(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let store = state.analyses.clone().ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "analyses are disabled: start the server with --data-dir",
-        )
-    })?;
+    let store = store_of(&state)?;
     let body = body?;
     let text = std::str::from_utf8(&body)
         .map_err(|e| ApiError::bad_request(format!("the body is not UTF-8: {e}")))?;
@@ -300,14 +312,8 @@ pub(super) async fn status(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let store = state
-        .analyses
-        .clone()
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "analyses are disabled"))?;
-    let row = store
-        .get(&id)?
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("no analysis '{id}'")))?;
-    Ok(Json(report(&row)))
+    let store = store_of(&state)?;
+    Ok(Json(report(&known(&store, &id)?)))
 }
 
 /// `POST /v1/analyses/{id}/cancel`.
@@ -315,19 +321,14 @@ pub(super) async fn cancel(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let store = state
-        .analyses
-        .clone()
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "analyses are disabled"))?;
+    let store = store_of(&state)?;
     let changed = store.with(|db| {
         db.execute(
             "UPDATE analyses SET status = 'CANCELED' WHERE id = ?1 AND status = 'RUNNING'",
             params![id],
         )
     })?;
-    let row = store
-        .get(&id)?
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("no analysis '{id}'")))?;
+    let row = known(&store, &id)?;
     let status = if changed > 0 {
         StatusCode::ACCEPTED
     } else {
