@@ -719,3 +719,29 @@ async fn sigterm_drains_requests_in_flight() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn base_path_for_a_kayenta_base_url_with_a_path() {
+    // Kayenta's baseUrl `http://host/canary` makes it POST `http://host/canary/judge`.
+    let server = serve(&["--base-path", "/canary/"], &[]);
+    let (status, body) = post(
+        &client(),
+        &format!("{}/canary/judge", server.base),
+        fixture_request(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let resp = client()
+        .post(format!("{}/judge", server.base))
+        .body(fixture_request())
+        .send()
+        .await
+        .expect("response");
+    assert_eq!(resp.status().as_u16(), 404);
+    let resp = client()
+        .get(format!("{}/canary/healthz", server.base))
+        .send()
+        .await
+        .expect("response");
+    assert_eq!(resp.status().as_u16(), 200);
+}

@@ -227,6 +227,7 @@ fn known(store: &Store, id: &str) -> Result<Row, ApiError> {
 /// `POST /v1/analyses`.
 pub(super) async fn start(
     State(state): State<Arc<AppState>>,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
@@ -267,7 +268,8 @@ pub(super) async fn start(
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("localhost");
-    let status_url = format!("http://{host}/v1/analyses/{id}");
+    // The path as the caller sent it, so a --base-path prefix is kept.
+    let status_url = format!("http://{host}{}/{id}", uri.path().trim_end_matches('/'));
     let mut response = (
         StatusCode::ACCEPTED,
         Json(serde_json::json!({"id": id, "status": "RUNNING", "statusUrl": status_url})),

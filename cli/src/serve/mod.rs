@@ -40,6 +40,10 @@ pub(crate) struct ServeArgs {
     /// Default `127.0.0.1:8080`.
     #[arg(long, env = "CANARY_JUDGE_LISTEN")]
     listen: Option<String>,
+    /// Serve every route under this path (e.g. `/canary`, so Kayenta's `baseUrl` may carry a
+    /// path: `http://host/canary` → `POST /canary/judge`). Default: the root.
+    #[arg(long, env = "CANARY_JUDGE_BASE_PATH")]
+    base_path: Option<String>,
     /// Prometheus base URL for `/v1/judge`, Flagger hooks and analyses.
     #[arg(long, env = "CANARY_JUDGE_PROMETHEUS_URL", value_name = "URL")]
     prometheus_url: Option<String>,
@@ -92,6 +96,7 @@ pub(crate) struct ServeArgs {
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct FileSettings {
     listen: Option<String>,
+    base_path: Option<String>,
     prometheus_url: Option<String>,
     prometheus_headers: Option<Vec<String>>,
     prometheus_scope_label: Option<String>,
@@ -112,6 +117,7 @@ struct FileSettings {
 #[derive(Debug)]
 struct Settings {
     listen: String,
+    base_path: Option<String>,
     prometheus_url: Option<String>,
     prometheus_headers: Vec<String>,
     prometheus_scope_label: String,
@@ -138,7 +144,21 @@ impl Settings {
                 toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?
             }
         };
+        let base_path = match args.base_path.clone().or(file.base_path) {
+            None => None,
+            Some(p) => {
+                let p = p.trim_end_matches('/');
+                if p.is_empty() {
+                    None
+                } else if !p.starts_with('/') || p.contains("//") || p.contains('{') {
+                    return Err(format!("base path {p:?} must look like /a/b"));
+                } else {
+                    Some(p.to_string())
+                }
+            }
+        };
         Ok(Settings {
+            base_path,
             listen: args
                 .listen
                 .clone()
@@ -326,7 +346,11 @@ pub(crate) fn run(args: &ServeArgs) -> ExitCode {
         }
         let state = Arc::new(state);
         analyses::resume_all(state.clone());
-        let served = axum::serve(listener, app(state))
+        let router = match &args.base_path {
+            Some(prefix) => axum::Router::new().nest(prefix, app(state)),
+            None => app(state),
+        };
+        let served = axum::serve(listener, router)
             .with_graceful_shutdown(shutdown_signal())
             .await;
         match served {
