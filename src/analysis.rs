@@ -240,3 +240,110 @@ mod tests {
         );
     }
 }
+
+/// Why recorded data cannot be replayed.
+#[derive(Debug, Error, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum ReplayError {
+    /// A pair lacks `scopes.<side>.startTimeMillis` or a positive `stepMillis`.
+    #[error(
+        "metric '{metric}': scopes.{side} must give startTimeMillis and a positive stepMillis"
+    )]
+    MissingScope {
+        /// The pair's metric.
+        metric: String,
+        /// `control` or `experiment`.
+        side: &'static str,
+    },
+    /// There is no data to replay.
+    #[error("no recorded data to replay")]
+    Empty,
+}
+
+/// Where one side of a recorded pair sits in time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordedSpan {
+    /// Time of the first sample.
+    pub start_ms: i64,
+    /// Time between samples.
+    pub step_ms: i64,
+}
+
+/// The recorded span of `side` (`control` or `experiment`) of a pair, from its `scopes`.
+///
+/// # Errors
+/// [`ReplayError::MissingScope`] when the start or a positive step is missing.
+pub fn recorded_span(
+    pair: &crate::model::MetricSetPair,
+    side: &'static str,
+) -> Result<RecordedSpan, ReplayError> {
+    let scope = pair.scopes.as_ref().and_then(|s| s.get(side));
+    let field = |k: &str| {
+        scope
+            .and_then(|s| s.get(k))
+            .and_then(serde_json::Value::as_i64)
+    };
+    match (field("startTimeMillis"), field("stepMillis")) {
+        (Some(start_ms), Some(step_ms)) if step_ms > 0 => Ok(RecordedSpan { start_ms, step_ms }),
+        _ => Err(ReplayError::MissingScope {
+            metric: pair.name.clone(),
+            side,
+        }),
+    }
+}
+
+/// The experiment time range covered by recorded pairs: `(first sample, end of the last step)`.
+///
+/// # Errors
+/// [`ReplayError`] for a pair without a usable scope, or when there is no data.
+pub fn recorded_range(pairs: &[crate::model::MetricSetPair]) -> Result<(i64, i64), ReplayError> {
+    let mut range: Option<(i64, i64)> = None;
+    for pair in pairs {
+        let span = recorded_span(pair, "experiment")?;
+        let end = span.start_ms + span.step_ms * pair.values.experiment.len() as i64;
+        range = Some(match range {
+            None => (span.start_ms, end),
+            Some((a, b)) => (a.min(span.start_ms), b.max(end)),
+        });
+    }
+    range.filter(|(a, b)| b > a).ok_or(ReplayError::Empty)
+}
+
+/// The samples of a recorded pair that fall in a judgement's windows: the experiment's in
+/// `[experiment_start, experiment_end)`, the control's in `[control_start, control_end)`, each
+/// sample timed `start + k·step` from its side's scope.
+///
+/// # Errors
+/// [`ReplayError::MissingScope`] when a side has no usable scope.
+pub fn pair_in_window(
+    pair: &crate::model::MetricSetPair,
+    window: &JudgementWindow,
+) -> Result<crate::model::MetricSetPair, ReplayError> {
+    let slice = |values: &[f64], span: RecordedSpan, from: i64, to: i64| -> Vec<f64> {
+        values
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| {
+                let t = span.start_ms + *k as i64 * span.step_ms;
+                t >= from && t < to
+            })
+            .map(|(_, v)| *v)
+            .collect()
+    };
+    let control = recorded_span(pair, "control")?;
+    let experiment = recorded_span(pair, "experiment")?;
+    let mut out = pair.clone();
+    out.values.control = slice(
+        &pair.values.control,
+        control,
+        window.control_start_ms,
+        window.control_end_ms,
+    );
+    out.values.experiment = slice(
+        &pair.values.experiment,
+        experiment,
+        window.experiment_start_ms,
+        window.experiment_end_ms,
+    );
+    Ok(out)
+}

@@ -4,6 +4,7 @@ mod analyze_cmd;
 mod fetch;
 mod judge_cmd;
 mod pipeline;
+mod replay_cmd;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -35,6 +36,10 @@ enum Command {
     /// Serve the judge over HTTP: Kayenta's remote judge (`POST /judge`), fetch-and-judge for
     /// controllers and pipelines (`POST /v1/judge`), and health routes.
     Serve(serve::ServeArgs),
+    /// Replay recorded metric set pairs as Kayenta's standalone canary analysis: judgements over
+    /// growing (or sliding) windows, stopping at the first score at or below marginal, and the
+    /// final pass/fail. Exit code 0 passed, 1 did not pass, 2 invalid input.
+    Replay(replay_cmd::ReplayArgs),
 }
 
 fn main() -> ExitCode {
@@ -46,5 +51,6 @@ fn main() -> ExitCode {
         Command::Judge(args) => judge_cmd::run(&args),
         Command::Analyze(args) => analyze_cmd::run(&args),
         Command::Serve(args) => serve::run(&args),
+        Command::Replay(args) => replay_cmd::run(&args),
     }
 }

@@ -1,0 +1,218 @@
+//! `canary-judge replay`: Kayenta's standalone canary analysis over recorded data, offline.
+
+use canary_judge::analysis::{
+    did_pass_thresholds, has_few_points, pair_in_window, recorded_range, schedule, stops_analysis,
+    ScheduleRequest, FEW_POINTS_WARNING,
+};
+use canary_judge::model::{CanaryConfig, MetricSetPair};
+use canary_judge::{judge_with, CanaryJudgeResult, JudgeRequest, ScoreThresholds};
+use clap::Args;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Arguments of `canary-judge replay`.
+#[derive(Debug, Args)]
+pub(crate) struct ReplayArgs {
+    /// The canary config.
+    #[arg(long)]
+    config: PathBuf,
+    /// Recorded metric set pairs: a JSON list (Kayenta's archive shape) or a remote-judge request;
+    /// each pair's `scopes.control` and `scopes.experiment` give `startTimeMillis` and
+    /// `stepMillis`.
+    #[arg(long)]
+    pairs: PathBuf,
+    /// Pass threshold.
+    #[arg(long)]
+    pass: f64,
+    /// Marginal threshold; a judgement at or below it stops the analysis.
+    #[arg(long)]
+    marginal: f64,
+    /// Minutes between judgements (default: one judgement over the whole recording).
+    #[arg(long)]
+    interval_mins: Option<i64>,
+    /// Judge only the last this-many minutes of each window (sliding); default growing windows.
+    #[arg(long, default_value_t = 0)]
+    lookback_mins: i64,
+    /// Skip this many minutes at the start of the recording (warm-up).
+    #[arg(long, default_value_t = 0)]
+    begin_after_mins: i64,
+    /// Compare with the baseline this many minutes earlier.
+    #[arg(long, default_value_t = 0)]
+    control_offset_mins: i64,
+    /// Use this judge instead of the config's `judge.name`.
+    #[arg(long = "judge", value_name = "NAME")]
+    judge_name: Option<String>,
+    /// Print Kayenta's `CanaryAnalysisExecutionResult` JSON instead of the timeline table.
+    #[arg(long)]
+    json: bool,
+}
+
+fn read(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+fn iso(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+        .unwrap_or_default()
+}
+
+/// The pairs from a list or from a remote-judge request.
+fn read_pairs(text: &str, path: &Path) -> Result<Vec<MetricSetPair>, String> {
+    let doc: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("{}: {e}", path.display()))?;
+    let list = match doc.get("metricSetPairList") {
+        Some(list) => list.clone(),
+        None => doc,
+    };
+    serde_json::from_value(list).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+struct Judgement {
+    window: canary_judge::analysis::JudgementWindow,
+    result: CanaryJudgeResult,
+}
+
+/// Runs the command: 0 when the replayed canary passed its thresholds, 1 when it did not, 2 for
+/// invalid input.
+pub(crate) fn run(args: &ReplayArgs) -> ExitCode {
+    match replay(args) {
+        Ok(passed) => {
+            if passed {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(e) => {
+            eprintln!("canary-judge: invalid input: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn replay(args: &ReplayArgs) -> Result<bool, String> {
+    let config: CanaryConfig = canary_judge::parse_json(&read(&args.config)?)
+        .map_err(|e| format!("{}: {e}", args.config.display()))?;
+    let pairs = read_pairs(&read(&args.pairs)?, &args.pairs)?;
+    if !(args.pass.is_finite() && args.marginal.is_finite()) {
+        return Err("--pass and --marginal must be finite numbers".into());
+    }
+    if args.begin_after_mins < 0 || args.lookback_mins < 0 || args.control_offset_mins < 0 {
+        return Err("minutes must not be negative".into());
+    }
+    let (start, end) = recorded_range(&pairs).map_err(|e| e.to_string())?;
+    let lifetime = (end - start) / 60_000 - args.begin_after_mins;
+    if lifetime <= 0 {
+        return Err(format!(
+            "the recording spans {} minutes; nothing is left after --begin-after-mins {}",
+            (end - start) / 60_000,
+            args.begin_after_mins
+        ));
+    }
+    let request = ScheduleRequest {
+        start_ms: Some(start),
+        end_ms: None,
+        lifetime_mins: Some(lifetime),
+        interval_mins: args.interval_mins,
+        begin_after_mins: args.begin_after_mins,
+        lookback_mins: args.lookback_mins,
+        control_offset_mins: args.control_offset_mins,
+    };
+    let windows = schedule(&request, start).map_err(|e| e.to_string())?;
+    let thresholds = ScoreThresholds {
+        pass: args.pass,
+        marginal: args.marginal,
+    };
+    let mut judgements: Vec<Judgement> = Vec::new();
+    for window in windows {
+        let in_window = pairs
+            .iter()
+            .map(|p| pair_in_window(p, &window))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| e.to_string())?;
+        let judge_request = JudgeRequest {
+            canary_config: config.clone(),
+            score_thresholds: thresholds,
+            metric_set_pair_list: in_window,
+        };
+        let result =
+            judge_with(args.judge_name.as_deref(), &judge_request).map_err(|e| e.to_string())?;
+        let stop = stops_analysis(result.score.score, Some(args.marginal));
+        judgements.push(Judgement { window, result });
+        if stop {
+            break;
+        }
+    }
+    let scores: Vec<f64> = judgements.iter().map(|j| j.result.score.score).collect();
+    let (passed, message) =
+        did_pass_thresholds(scores.last().copied(), Some(args.pass), Some(args.marginal));
+    let stopped_early = judgements
+        .last()
+        .is_some_and(|j| stops_analysis(j.result.score.score, Some(args.marginal)));
+    let warnings = judgements.iter().any(|j| has_few_points(&j.result));
+    if args.json {
+        let results: Vec<serde_json::Value> = judgements
+            .iter()
+            .map(|j| {
+                serde_json::json!({
+                    "executionStatus": if stops_analysis(j.result.score.score, Some(args.marginal)) { "TERMINAL" } else { "SUCCEEDED" },
+                    "judgementStartTimeIso": iso(j.window.experiment_start_ms),
+                    "judgementStartTimeMillis": j.window.experiment_start_ms,
+                    "judgementEndTimeIso": iso(j.window.experiment_end_ms),
+                    "judgementEndTimeMillis": j.window.experiment_end_ms,
+                    "warnings": if has_few_points(&j.result) { vec![FEW_POINTS_WARNING] } else { vec![] },
+                    "result": {"judgeResult": j.result},
+                })
+            })
+            .collect();
+        let out = serde_json::json!({
+            "executionStatus": if stopped_early { "TERMINAL" } else { "SUCCEEDED" },
+            "canaryAnalysisExecutionResult": {
+                "didPassThresholds": passed,
+                "hasWarnings": warnings,
+                "canaryScoreMessage": message,
+                "canaryScores": scores,
+                "canaryExecutionResults": results,
+            }
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?
+        );
+    } else {
+        println!(
+            "{:>3}  {:<24}  {:<24}  {:>6}  {:<8}  not passing",
+            "#", "window start", "window end", "score", "verdict"
+        );
+        for j in &judgements {
+            let failing: Vec<String> = j
+                .result
+                .results
+                .iter()
+                .filter(|r| r.classification != canary_judge::Classification::Pass && !r.muted)
+                .map(|r| format!("{} ({})", r.name, r.classification))
+                .collect();
+            println!(
+                "{:>3}  {:<24}  {:<24}  {:>6.2}  {:<8}  {}",
+                j.window.index,
+                iso(j.window.experiment_start_ms),
+                iso(j.window.experiment_end_ms),
+                j.result.score.score,
+                j.result.score.classification,
+                failing.join(", ")
+            );
+        }
+        if stopped_early {
+            println!(
+                "stopped: a score at or below the marginal threshold ({})",
+                args.marginal
+            );
+        }
+        if warnings {
+            println!("warning: {FEW_POINTS_WARNING}");
+        }
+        println!("{} {}", if passed { "PASS" } else { "FAIL" }, message);
+    }
+    Ok(passed)
+}
