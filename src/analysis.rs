@@ -40,7 +40,13 @@ pub enum ScheduleError {
     /// The end is not after the start, or the lifetime is not positive.
     #[error("the canary's lifetime must be positive")]
     EmptyLifetime,
+    /// A lifetime or offset longer than ten years (surely a unit mistake).
+    #[error("lifetimes, warm-ups, look-backs and offsets are limited to ten years ({MAX_MINUTES} minutes)")]
+    TooLong,
 }
+
+/// Ten years in minutes: the longest lifetime, warm-up, look-back or offset accepted.
+pub const MAX_MINUTES: i64 = 10 * 366 * 24 * 60;
 
 /// One judgement's windows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,13 +69,27 @@ pub struct JudgementWindow {
 /// # Errors
 /// [`ScheduleError::NoLifetime`] with neither; [`ScheduleError::EmptyLifetime`] when ≤ 0.
 pub fn lifetime_mins(request: &ScheduleRequest, now_ms: i64) -> Result<i64, ScheduleError> {
+    let offsets = [
+        request.begin_after_mins,
+        request.lookback_mins,
+        request.control_offset_mins,
+    ];
+    if offsets
+        .iter()
+        .any(|m| m.unsigned_abs() > MAX_MINUTES as u64)
+    {
+        return Err(ScheduleError::TooLong);
+    }
     let minutes = match (request.end_ms, request.lifetime_mins) {
-        (Some(end), _) => (end - request.start_ms.unwrap_or(now_ms)) / MINUTE_MS,
+        (Some(end), _) => end.saturating_sub(request.start_ms.unwrap_or(now_ms)) / MINUTE_MS,
         (None, Some(l)) => l,
         (None, None) => return Err(ScheduleError::NoLifetime),
     };
     if minutes <= 0 {
         return Err(ScheduleError::EmptyLifetime);
+    }
+    if minutes > MAX_MINUTES {
+        return Err(ScheduleError::TooLong);
     }
     Ok(minutes)
 }

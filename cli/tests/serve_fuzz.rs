@@ -182,14 +182,27 @@ fn raw_adversarial() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
-const ROUTES: [(&str, &str); 6] = [
+const ROUTES: [(&str, &str); 10] = [
     ("POST", "/judge"),
     ("POST", "/v1/judge"),
     ("POST", "/v1/judge?failStatus=abc"),
+    ("POST", "/v1/flagger/rollout"),
+    ("POST", "/v1/analyses"),
+    ("GET", "/v1/analyses/%2e%2e%2f"),
+    ("POST", "/v1/analyses/x/cancel"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
     ("POST", "/health"),
 ];
+
+fn analysis_body() -> Value {
+    let mut v = v1_body();
+    let obj = v.as_object_mut().expect("object");
+    obj.insert("startTimeIso".into(), json!("2026-01-01T00:00:00Z"));
+    obj.insert("lifetimeDurationMins".into(), json!(20));
+    obj.insert("analysisIntervalMins".into(), json!(10));
+    v
+}
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 150, ..ProptestConfig::default() })]
@@ -220,6 +233,17 @@ proptest! {
         let path = pick.get(&all).clone();
         replace_at(&mut doc, &path, with);
         let status = status_of("POST", "/v1/judge", doc.to_string().into_bytes());
+        prop_assert!(status < 500, "mutating {:?} gave {status}", path);
+    }
+
+    #[test]
+    fn mutated_analysis_requests_never_5xx(pick in any::<prop::sample::Index>(), with in prop_oneof![weird_value(), Just(json!(i64::MAX)), Just(json!(i64::MIN)), Just(json!(-1))]) {
+        let mut doc = analysis_body();
+        let mut all = Vec::new();
+        paths(&doc, Vec::new(), &mut all);
+        let path = pick.get(&all).clone();
+        replace_at(&mut doc, &path, with);
+        let status = status_of("POST", "/v1/analyses", doc.to_string().into_bytes());
         prop_assert!(status < 500, "mutating {:?} gave {status}", path);
     }
 
