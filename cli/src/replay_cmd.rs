@@ -19,8 +19,13 @@ pub(crate) struct ReplayArgs {
     /// Recorded metric set pairs: a JSON list (Kayenta's archive shape) or a remote-judge request;
     /// each pair's `scopes.control` and `scopes.experiment` give `startTimeMillis` and
     /// `stepMillis`.
-    #[arg(long)]
-    pairs: PathBuf,
+    #[arg(long, required_unless_present = "csv")]
+    pairs: Option<PathBuf>,
+    /// A metric recorded as two CSV files of `timestamp,value` rows (as in NAB's files):
+    /// `METRIC=BASELINE.csv,CANARY.csv`; repeatable. Gaps of whole steps become NaN; unsorted or
+    /// repeated timestamps and irregular steps are errors naming the file and line.
+    #[arg(long = "csv", value_name = "METRIC=BASELINE.csv,CANARY.csv")]
+    csv: Vec<String>,
     /// Pass threshold.
     #[arg(long)]
     pass: f64,
@@ -68,6 +73,39 @@ fn read_pairs(text: &str, path: &Path) -> Result<Vec<MetricSetPair>, String> {
     serde_json::from_value(list).map_err(|e| format!("{}: {e}", path.display()))
 }
 
+/// Pairs from `--csv METRIC=BASELINE.csv,CANARY.csv` options.
+fn csv_pairs(specs: &[String]) -> Result<Vec<MetricSetPair>, String> {
+    use canary_judge::source::csv::parse_series;
+    let mut out = Vec::new();
+    for spec in specs {
+        let (metric, files) = spec
+            .split_once('=')
+            .ok_or_else(|| format!("--csv {spec:?}: expected METRIC=BASELINE.csv,CANARY.csv"))?;
+        let (baseline, canary) = files
+            .split_once(',')
+            .ok_or_else(|| format!("--csv {spec:?}: expected METRIC=BASELINE.csv,CANARY.csv"))?;
+        let series = |file: &str| {
+            let path = Path::new(file);
+            parse_series(&read(path)?).map_err(|e| format!("{}: {e}", path.display()))
+        };
+        let (control, experiment) = (series(baseline)?, series(canary)?);
+        let scope = |s: &canary_judge::source::csv::RegularSeries| serde_json::json!({"startTimeIso": iso(s.start_ms), "startTimeMillis": s.start_ms, "stepMillis": s.step_ms});
+        out.push(MetricSetPair {
+            name: metric.to_string(),
+            id: Some(metric.to_string()),
+            scopes: Some(
+                serde_json::json!({"control": scope(&control), "experiment": scope(&experiment)}),
+            ),
+            values: canary_judge::model::MetricSetPairValues {
+                control: control.values,
+                experiment: experiment.values,
+            },
+            ..MetricSetPair::default()
+        });
+    }
+    Ok(out)
+}
+
 struct Judgement {
     window: canary_judge::analysis::JudgementWindow,
     result: CanaryJudgeResult,
@@ -94,7 +132,11 @@ pub(crate) fn run(args: &ReplayArgs) -> ExitCode {
 fn replay(args: &ReplayArgs) -> Result<bool, String> {
     let config: CanaryConfig = canary_judge::parse_json(&read(&args.config)?)
         .map_err(|e| format!("{}: {e}", args.config.display()))?;
-    let pairs = read_pairs(&read(&args.pairs)?, &args.pairs)?;
+    let mut pairs = match &args.pairs {
+        Some(path) => read_pairs(&read(path)?, path)?,
+        None => Vec::new(),
+    };
+    pairs.extend(csv_pairs(&args.csv)?);
     if !(args.pass.is_finite() && args.marginal.is_finite()) {
         return Err("--pass and --marginal must be finite numbers".into());
     }

@@ -102,3 +102,94 @@ fn bad_recordings_are_explained() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("nothing is left"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The same recording as CSV files of `timestamp,value` rows.
+fn write_csvs(dir: &std::path::Path) -> (PathBuf, PathBuf) {
+    let pairs: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("fixtures/replay/nab-latency-pairs.json"))
+            .expect("fixture"),
+    )
+    .expect("json");
+    let rows = |values: &Value| -> String {
+        let mut out = String::from("timestamp,value\n");
+        for (k, v) in values.as_array().expect("values").iter().enumerate() {
+            // 2026-01-01 00:00:00 plus 5-minute steps, NAB's format.
+            let minutes = k * 5;
+            out.push_str(&format!(
+                "2026-01-01 {:02}:{:02}:00,{}\n",
+                minutes / 60,
+                minutes % 60,
+                v
+            ));
+        }
+        out
+    };
+    let (b, c) = (dir.join("baseline.csv"), dir.join("canary.csv"));
+    std::fs::write(&b, rows(&pairs[0]["values"]["control"])).expect("write");
+    std::fs::write(&c, rows(&pairs[0]["values"]["experiment"])).expect("write");
+    (b, c)
+}
+
+#[test]
+fn csv_recordings_replay_like_pairs() {
+    let dir = std::env::temp_dir().join(format!("canary-judge-replay-csv-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let (b, c) = write_csvs(&dir);
+    let spec = format!("latency={},{}", b.display(), c.display());
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_canary-judge"))
+            .arg("replay")
+            .arg("--config")
+            .arg(root().join("fixtures/replay/nab-latency-config.json"))
+            .args([
+                "--pass",
+                "95",
+                "--marginal",
+                "75",
+                "--interval-mins",
+                "30",
+                "--lookback-mins",
+                "60",
+                "--json",
+            ])
+            .args(extra)
+            .output()
+            .expect("runs")
+    };
+    let from_csv = run(&["--csv", &spec]);
+    assert_eq!(
+        from_csv.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&from_csv.stderr)
+    );
+    let from_pairs = run(&[
+        "--pairs",
+        root()
+            .join("fixtures/replay/nab-latency-pairs.json")
+            .to_str()
+            .expect("path"),
+    ]);
+    let (a, b2): (Value, Value) = (
+        serde_json::from_slice(&from_csv.stdout).expect("json"),
+        serde_json::from_slice(&from_pairs.stdout).expect("json"),
+    );
+    assert_eq!(
+        a["canaryAnalysisExecutionResult"]["canaryScores"],
+        b2["canaryAnalysisExecutionResult"]["canaryScores"]
+    );
+
+    // Unsorted rows: an error naming the file and the line.
+    let text = std::fs::read_to_string(&b).expect("read");
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.swap(2, 3);
+    std::fs::write(&b, lines.join("\n")).expect("write");
+    let out = run(&["--csv", &spec]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("baseline.csv: line 4") && err.contains("not after the previous row"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -5,6 +5,7 @@
 //! A controller can run these with its own HTTP client; `canary-judge analyze` (in the CLI crate)
 //! is the thin fetching shell around them.
 
+pub mod csv;
 pub mod datadog;
 mod mixer;
 pub mod prometheus;
