@@ -19,13 +19,21 @@ pub(crate) struct ReplayArgs {
     /// Recorded metric set pairs: a JSON list (Kayenta's archive shape) or a remote-judge request;
     /// each pair's `scopes.control` and `scopes.experiment` give `startTimeMillis` and
     /// `stepMillis`.
-    #[arg(long, required_unless_present = "csv")]
+    #[arg(long, required_unless_present_any = ["csv", "prometheus_dumps"])]
     pairs: Option<PathBuf>,
     /// A metric recorded as two CSV files of `timestamp,value` rows (as in NAB's files):
     /// `METRIC=BASELINE.csv,CANARY.csv`; repeatable. Gaps of whole steps become NaN; unsorted or
     /// repeated timestamps and irregular steps are errors naming the file and line.
     #[arg(long = "csv", value_name = "METRIC=BASELINE.csv,CANARY.csv")]
     csv: Vec<String>,
+    /// A metric recorded as two saved Prometheus `query_range` responses:
+    /// `METRIC=BASELINE.json,CANARY.json`; repeatable. Series are paired by their labels, as
+    /// Kayenta's mixer pairs them.
+    #[arg(
+        long = "prometheus-dump",
+        value_name = "METRIC=BASELINE.json,CANARY.json"
+    )]
+    prometheus_dumps: Vec<String>,
     /// Pass threshold.
     #[arg(long)]
     pass: f64,
@@ -78,12 +86,7 @@ fn csv_pairs(specs: &[String]) -> Result<Vec<MetricSetPair>, String> {
     use canary_judge::source::csv::parse_series;
     let mut out = Vec::new();
     for spec in specs {
-        let (metric, files) = spec
-            .split_once('=')
-            .ok_or_else(|| format!("--csv {spec:?}: expected METRIC=BASELINE.csv,CANARY.csv"))?;
-        let (baseline, canary) = files
-            .split_once(',')
-            .ok_or_else(|| format!("--csv {spec:?}: expected METRIC=BASELINE.csv,CANARY.csv"))?;
+        let (metric, baseline, canary) = split_spec("--csv", spec)?;
         let series = |file: &str| {
             let path = Path::new(file);
             parse_series(&read(path)?).map_err(|e| format!("{}: {e}", path.display()))
@@ -102,6 +105,50 @@ fn csv_pairs(specs: &[String]) -> Result<Vec<MetricSetPair>, String> {
             },
             ..MetricSetPair::default()
         });
+    }
+    Ok(out)
+}
+
+/// `METRIC=A,B` into its three parts.
+fn split_spec<'a>(option: &str, spec: &'a str) -> Result<(&'a str, &'a str, &'a str), String> {
+    let bad = || format!("{option} {spec:?}: expected METRIC=BASELINE,CANARY");
+    let (metric, files) = spec.split_once('=').ok_or_else(bad)?;
+    let (a, b) = files.split_once(',').ok_or_else(bad)?;
+    Ok((metric, a, b))
+}
+
+/// Pairs from `--prometheus-dump METRIC=BASELINE.json,CANARY.json` options, mixed as Kayenta mixes.
+fn dump_pairs(specs: &[String], config: &CanaryConfig) -> Result<Vec<MetricSetPair>, String> {
+    use canary_judge::source::{mix_all, prometheus::parse_range_response};
+    let mut out = Vec::new();
+    for spec in specs {
+        let (metric, baseline, canary) = split_spec("--prometheus-dump", spec)?;
+        let sets = |file: &str| -> Result<Vec<canary_judge::model::MetricSet>, String> {
+            let path = Path::new(file);
+            let mut sets = parse_range_response(&read(path)?)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            if sets.is_empty() {
+                return Err(format!("{}: the response holds no series", path.display()));
+            }
+            for s in &mut sets {
+                s.name = Some(metric.to_string());
+            }
+            Ok(sets)
+        };
+        let metrics: Vec<_> = config
+            .metrics
+            .iter()
+            .filter(|m| m.name == metric)
+            .cloned()
+            .collect();
+        if metrics.is_empty() {
+            return Err(format!(
+                "--prometheus-dump: the config has no metric named '{metric}'"
+            ));
+        }
+        out.extend(
+            mix_all(&metrics[..1], &sets(baseline)?, &sets(canary)?).map_err(|e| e.to_string())?,
+        );
     }
     Ok(out)
 }
@@ -137,6 +184,7 @@ fn replay(args: &ReplayArgs) -> Result<bool, String> {
         None => Vec::new(),
     };
     pairs.extend(csv_pairs(&args.csv)?);
+    pairs.extend(dump_pairs(&args.prometheus_dumps, &config)?);
     if !(args.pass.is_finite() && args.marginal.is_finite()) {
         return Err("--pass and --marginal must be finite numbers".into());
     }

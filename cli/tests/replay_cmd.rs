@@ -193,3 +193,61 @@ fn csv_recordings_replay_like_pairs() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn prometheus_dumps_replay() {
+    let dir = std::env::temp_dir().join(format!("canary-judge-replay-dump-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let dump = |factor: f64| {
+        let values: Vec<Value> = (0..30)
+            .map(|k| {
+                serde_json::json!([
+                    1_767_225_600 + 60 * k,
+                    format!("{}", (100 + k % 7) as f64 * factor)
+                ])
+            })
+            .collect();
+        serde_json::json!({"status": "success", "data": {"resultType": "matrix",
+            "result": [{"metric": {"pod": "a"}, "values": values}]}})
+        .to_string()
+    };
+    let (b, c) = (dir.join("baseline.json"), dir.join("canary.json"));
+    std::fs::write(&b, dump(1.0)).expect("write");
+    std::fs::write(&c, dump(1.5)).expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_canary-judge"))
+        .arg("replay")
+        .arg("--config")
+        .arg(root().join("fixtures/replay/nab-latency-config.json"))
+        .arg("--prometheus-dump")
+        .arg(format!("latency={},{}", b.display(), c.display()))
+        .args(["--pass", "95", "--marginal", "75", "--interval-mins", "10"])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("latency (High)"), "{text}");
+    // A file that is not a Prometheus response: named in the error.
+    let out = Command::new(env!("CARGO_BIN_EXE_canary-judge"))
+        .arg("replay")
+        .arg("--config")
+        .arg(root().join("fixtures/replay/nab-latency-config.json"))
+        .arg("--prometheus-dump")
+        .arg(format!(
+            "latency={},{}",
+            b.display(),
+            root().join("README.md").display()
+        ))
+        .args(["--pass", "95", "--marginal", "75"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("README.md: prometheus: unexpected response")
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
