@@ -239,6 +239,39 @@ mod tests {
     }
 
     #[test]
+    fn windows_slice_by_time() {
+        let scope = serde_json::json!({"startTimeMillis": 60_000, "stepMillis": 60_000});
+        let pair = crate::model::MetricSetPair {
+            name: "m".into(),
+            values: crate::model::MetricSetPairValues {
+                control: (0..10).map(f64::from).collect(),
+                experiment: (0..10).map(f64::from).collect(),
+            },
+            scopes: Some(serde_json::json!({"control": scope, "experiment": scope})),
+            ..Default::default()
+        };
+        let window = |from: i64, to: i64| JudgementWindow {
+            index: 1,
+            experiment_start_ms: from,
+            experiment_end_ms: to,
+            control_start_ms: from,
+            control_end_ms: to,
+        };
+        let got = |from, to| {
+            pair_in_window(&pair, &window(from, to))
+                .expect("slices")
+                .values
+                .experiment
+        };
+        assert_eq!(got(0, 180_000), [0.0, 1.0]); // samples at 60 s and 120 s
+        assert_eq!(got(120_000, 240_000), [1.0, 2.0]); // start inclusive, end exclusive
+        assert_eq!(got(121_000, 240_001), [2.0, 3.0]);
+        assert!(got(700_000, 900_000).is_empty()); // after the data
+        assert!(got(-900_000, 0).is_empty()); // before it
+        assert_eq!(got(i64::MIN, i64::MAX).len(), 10);
+    }
+
+    #[test]
     fn schedule_counts_whole_intervals() {
         let request = ScheduleRequest {
             start_ms: Some(0),
@@ -339,16 +372,22 @@ pub fn pair_in_window(
     pair: &crate::model::MetricSetPair,
     window: &JudgementWindow,
 ) -> Result<crate::model::MetricSetPair, ReplayError> {
+    // Sample k is at start + k·step: the window [from, to) holds k in [⌈(from − start)/step⌉,
+    // ⌈(to − start)/step⌉), found by arithmetic rather than a scan.
     let slice = |values: &[f64], span: RecordedSpan, from: i64, to: i64| -> Vec<f64> {
+        let first_at_or_after = |t: i64| -> usize {
+            let offset = t.saturating_sub(span.start_ms);
+            if offset <= 0 {
+                return 0;
+            }
+            let k = offset / span.step_ms + i64::from(offset % span.step_ms != 0);
+            usize::try_from(k).unwrap_or(usize::MAX).min(values.len())
+        };
+        let (a, b) = (first_at_or_after(from), first_at_or_after(to));
         values
-            .iter()
-            .enumerate()
-            .filter(|(k, _)| {
-                let t = span.start_ms + *k as i64 * span.step_ms;
-                t >= from && t < to
-            })
-            .map(|(_, v)| *v)
-            .collect()
+            .get(a..b.max(a))
+            .map(<[f64]>::to_vec)
+            .unwrap_or_default()
     };
     let control = recorded_span(pair, "control")?;
     let experiment = recorded_span(pair, "experiment")?;

@@ -153,6 +153,9 @@ fn dump_pairs(specs: &[String], config: &CanaryConfig) -> Result<Vec<MetricSetPa
     Ok(out)
 }
 
+/// A progress bar is drawn (on a terminal) from this many judgements on.
+const PROGRESS_FROM: usize = 50;
+
 struct Judgement {
     window: canary_judge::analysis::JudgementWindow,
     result: CanaryJudgeResult,
@@ -214,22 +217,43 @@ fn replay(args: &ReplayArgs) -> Result<bool, String> {
         pass: args.pass,
         marginal: args.marginal,
     };
+    // Judgements are independent, so they run across cores; the analysis then stops at the
+    // first score at or below marginal, as Kayenta's does (later ones are discarded).
+    let progress = (windows.len() >= PROGRESS_FROM
+        && std::io::IsTerminal::is_terminal(&std::io::stderr()))
+    .then(|| indicatif::ProgressBar::new(windows.len() as u64));
+    let judged: Vec<Result<Judgement, String>> = {
+        use rayon::prelude::*;
+        windows
+            .into_par_iter()
+            .map(|window| {
+                let in_window = pairs
+                    .iter()
+                    .map(|p| pair_in_window(p, &window))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| e.to_string())?;
+                let judge_request = JudgeRequest {
+                    canary_config: config.clone(),
+                    score_thresholds: thresholds,
+                    metric_set_pair_list: in_window,
+                };
+                let result = judge_with(args.judge_name.as_deref(), &judge_request)
+                    .map_err(|e| e.to_string())?;
+                if let Some(bar) = &progress {
+                    bar.inc(1);
+                }
+                Ok(Judgement { window, result })
+            })
+            .collect()
+    };
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
     let mut judgements: Vec<Judgement> = Vec::new();
-    for window in windows {
-        let in_window = pairs
-            .iter()
-            .map(|p| pair_in_window(p, &window))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| e.to_string())?;
-        let judge_request = JudgeRequest {
-            canary_config: config.clone(),
-            score_thresholds: thresholds,
-            metric_set_pair_list: in_window,
-        };
-        let result =
-            judge_with(args.judge_name.as_deref(), &judge_request).map_err(|e| e.to_string())?;
-        let stop = stops_analysis(result.score.score, Some(args.marginal));
-        judgements.push(Judgement { window, result });
+    for judgement in judged {
+        let judgement = judgement?;
+        let stop = stops_analysis(judgement.result.score.score, Some(args.marginal));
+        judgements.push(judgement);
         if stop {
             break;
         }
