@@ -5,6 +5,7 @@ mod fetch;
 mod judge_cmd;
 mod pipeline;
 mod replay_cmd;
+mod report_cmd;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -40,6 +41,10 @@ enum Command {
     /// growing (or sliding) windows, stopping at the first score at or below marginal, and the
     /// final pass/fail. Exit code 0 passed, 1 did not pass, 2 invalid input.
     Replay(replay_cmd::ReplayArgs),
+    /// Judge recorded data and write one self-contained HTML page explaining the verdict: per
+    /// metric, worst first, the series over time, their distributions, the interval against the
+    /// margin, and the reason in words.
+    Report(report_cmd::ReportArgs),
 }
 
 fn main() -> ExitCode {
@@ -52,5 +57,6 @@ fn main() -> ExitCode {
         Command::Analyze(args) => analyze_cmd::run(&args),
         Command::Serve(args) => serve::run(&args),
         Command::Replay(args) => replay_cmd::run(&args),
+        Command::Report(args) => report_cmd::run(&args),
     }
 }

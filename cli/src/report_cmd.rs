@@ -1,0 +1,472 @@
+//! `canary-judge report`: one self-contained HTML page (inline SVG, no scripts, no fetches)
+//! that shows a person why a canary passed or failed.
+
+use canary_judge::judge::{judge_metric, ClassifierPath, JudgedMetric, MetricSettings};
+use canary_judge::model::{CanaryConfig, Classification, MetricSetPair};
+use canary_judge::{judge_with, CanaryJudgeResult, JudgeRequest, ScoreThresholds};
+use clap::Args;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Arguments of `canary-judge report`.
+#[derive(Debug, Args)]
+pub(crate) struct ReportArgs {
+    /// The canary config.
+    #[arg(long)]
+    config: PathBuf,
+    /// The data: a JSON list of metric set pairs, or a remote-judge request.
+    #[arg(long)]
+    pairs: PathBuf,
+    /// Pass threshold.
+    #[arg(long)]
+    pass: f64,
+    /// Marginal threshold.
+    #[arg(long)]
+    marginal: f64,
+    /// Where to write the HTML.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+fn read(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+/// Runs the command: 0 when the report was written, 2 for invalid input.
+pub(crate) fn run(args: &ReportArgs) -> ExitCode {
+    match report(args) {
+        Ok(verdict) => {
+            println!("{} written: {verdict}", args.out.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("canary-judge: invalid input: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn report(args: &ReportArgs) -> Result<String, String> {
+    let config: CanaryConfig = canary_judge::parse_json(&read(&args.config)?)
+        .map_err(|e| format!("{}: {e}", args.config.display()))?;
+    let doc: serde_json::Value = serde_json::from_str(&read(&args.pairs)?)
+        .map_err(|e| format!("{}: {e}", args.pairs.display()))?;
+    let pairs: Vec<MetricSetPair> =
+        serde_json::from_value(doc.get("metricSetPairList").cloned().unwrap_or(doc))
+            .map_err(|e| format!("{}: {e}", args.pairs.display()))?;
+    let thresholds = ScoreThresholds {
+        pass: args.pass,
+        marginal: args.marginal,
+    };
+    let request = JudgeRequest {
+        canary_config: config.clone(),
+        score_thresholds: thresholds,
+        metric_set_pair_list: pairs.clone(),
+    };
+    let result = judge_with(None, &request).map_err(|e| e.to_string())?;
+    let mut details = Vec::new();
+    for (index, pair) in pairs.iter().enumerate() {
+        let metric = config
+            .metrics
+            .iter()
+            .find(|m| m.name == pair.name)
+            .ok_or_else(|| format!("no metric config for '{}'", pair.name))?;
+        details.push((
+            pair,
+            judge_metric(index, pair, metric).map_err(|e| e.to_string())?,
+        ));
+    }
+    let html = render(&result, &details, thresholds);
+    std::fs::write(&args.out, html)
+        .map_err(|e| format!("cannot write {}: {e}", args.out.display()))?;
+    Ok(format!(
+        "{} ({})",
+        result.score.classification, result.score.score
+    ))
+}
+
+/// HTML-escapes text.
+fn esc(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn num(x: f64) -> String {
+    if !x.is_finite() {
+        return "n/a".into();
+    }
+    let a = x.abs();
+    if a != 0.0 && !(0.01..1e6).contains(&a) {
+        format!("{x:.3e}")
+    } else {
+        format!("{x:.3}")
+    }
+}
+
+/// How bad a result is, for ordering: failures first, then by how far the ratio is from 1.
+fn severity(r: &JudgedMetric) -> (u8, f64) {
+    let rank = match r.result.classification {
+        Classification::High | Classification::Low if r.result.critical => 0,
+        Classification::High | Classification::Low | Classification::NodataFailMetric => 1,
+        Classification::Error | Classification::Nodata => 2,
+        Classification::Pass => 3,
+    };
+    let ratio = r.result.result_metadata.map_or(1.0, |m| m.ratio);
+    let distance = if ratio.is_finite() {
+        (ratio - 1.0).abs()
+    } else {
+        0.0
+    };
+    (rank, -distance)
+}
+
+/// The explanation of one metric's classification, in words.
+fn explain(j: &JudgedMetric) -> String {
+    let r = &j.result;
+    let s: &MetricSettings = &j.settings;
+    let (cm, em) = (r.control_metadata.stats, r.experiment_metadata.stats);
+    let means = format!(
+        "The canary's mean is {} against the baseline's {} ({} points against {}).",
+        num(em.mean),
+        num(cm.mean),
+        em.count,
+        cm.count
+    );
+    let Some(c) = &j.classification else {
+        return "The classification failed: with a single value on each side no confidence interval can be formed. This metric counts neither for nor against the canary.".into();
+    };
+    match c.path {
+        ClassifierPath::Nodata => match r.classification {
+            Classification::NodataFailMetric => "One side has no data, and the metric must have data: this counts as a failure.".into(),
+            Classification::Nodata if r.critical => "One side has no data and the metric is critical: the whole canary fails.".into(),
+            Classification::Nodata => "One side has no data: the metric is left out of its group's score (if half the metrics have no data, the canary fails).".into(),
+            _ => "One side has no data; missing values are replaced by zeros for this metric, so it passes.".into(),
+        },
+        ClassifierPath::Identical => "Both sides hold exactly the same values: Pass.".into(),
+        ClassifierPath::SingleValue => "Both sides hold one and the same value throughout: Pass.".into(),
+        ClassifierPath::ConstantSides | ClassifierPath::RankTest => {
+            let Some(mw) = c.interval else { return means };
+            let bound = 0.25 * mw.estimate.abs();
+            let effect = c.effect_size.unwrap_or(f64::NAN);
+            let measure = match s.measure {
+                canary_judge::judge::EffectSizeMeasure::MeanRatio => "mean ratio",
+                canary_judge::judge::EffectSizeMeasure::Cles => "probability that a canary value exceeds a baseline value (CLES)",
+            };
+            let mut text = format!(
+                "{means} The shift canary − baseline is estimated at {} with a 98% confidence interval of [{}, {}]. ",
+                num(mw.estimate),
+                num(mw.lower),
+                num(mw.upper)
+            );
+            match r.classification {
+                Classification::High => {
+                    let _ = write!(
+                        text,
+                        "The whole interval lies above +{} (a quarter of the estimate), so the canary is significantly higher; the {measure} is {}, at least the allowed {}: High.",
+                        num(bound),
+                        num(effect),
+                        num(s.allowed.increase)
+                    );
+                }
+                Classification::Low => {
+                    let _ = write!(
+                        text,
+                        "The whole interval lies below −{} (a quarter of the estimate), so the canary is significantly lower; the {measure} is {}, at most the allowed {}: Low.",
+                        num(bound),
+                        num(effect),
+                        num(s.allowed.decrease)
+                    );
+                }
+                _ => {
+                    let significant_up = mw.lower > bound;
+                    let significant_down = mw.upper < -bound;
+                    if significant_up || significant_down {
+                        let _ = write!(
+                            text,
+                            "The interval clears a quarter of the estimate ({}), but either the direction setting ({:?}) does not count this change or the {measure}, {}, is within the allowed [{}, {}]: Pass.",
+                            num(bound),
+                            s.direction,
+                            num(effect),
+                            num(s.allowed.decrease),
+                            num(s.allowed.increase)
+                        );
+                    } else {
+                        let _ = write!(
+                            text,
+                            "The interval reaches within a quarter of the estimate (±{}) of no change, so the difference is not significant: Pass.",
+                            num(bound)
+                        );
+                    }
+                }
+            }
+            if r.critical {
+                text.push_str(" The metric is critical and past its critical threshold: the whole canary fails.");
+            }
+            text
+        }
+    }
+}
+
+const W: f64 = 520.0;
+const H: f64 = 160.0;
+const PAD: f64 = 28.0;
+
+fn finite(values: &[f64]) -> Vec<f64> {
+    values.iter().copied().filter(|v| v.is_finite()).collect()
+}
+
+fn range(series: &[&[f64]]) -> (f64, f64) {
+    let all: Vec<f64> = series.iter().flat_map(|s| finite(s)).collect();
+    let lo = all.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = all.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if !lo.is_finite() {
+        (0.0, 1.0)
+    } else if hi > lo {
+        (lo, hi)
+    } else {
+        (lo - 1.0, hi + 1.0)
+    }
+}
+
+fn y_of(v: f64, (lo, hi): (f64, f64)) -> f64 {
+    H - PAD - (v - lo) / (hi - lo) * (H - 2.0 * PAD)
+}
+
+fn axis_labels(svg: &mut String, (lo, hi): (f64, f64)) {
+    let _ = write!(
+        svg,
+        r##"<text x="2" y="{:.1}" class="ax">{}</text><text x="2" y="{:.1}" class="ax">{}</text>"##,
+        y_of(hi, (lo, hi)) + 4.0,
+        num(hi),
+        y_of(lo, (lo, hi)) + 4.0,
+        num(lo)
+    );
+}
+
+/// Baseline and canary over time (sample index), NaN as gaps.
+fn time_chart(control: &[f64], experiment: &[f64]) -> String {
+    let r = range(&[control, experiment]);
+    let mut svg = format!(
+        r#"<svg viewBox="0 0 {W} {H}" class="chart" role="img" aria-label="baseline and canary over time">"#
+    );
+    axis_labels(&mut svg, r);
+    let n = control.len().max(experiment.len()).max(2) as f64;
+    for (values, class) in [(control, "base"), (experiment, "canary")] {
+        let mut d = String::new();
+        let mut pen_up = true;
+        for (k, v) in values.iter().enumerate() {
+            if !v.is_finite() {
+                pen_up = true;
+                continue;
+            }
+            let x = PAD + 40.0 + k as f64 / (n - 1.0) * (W - 2.0 * PAD - 40.0);
+            let _ = write!(
+                d,
+                "{}{x:.1},{:.1} ",
+                if pen_up { "M" } else { "L" },
+                y_of(*v, r)
+            );
+            pen_up = false;
+        }
+        let _ = write!(svg, r#"<path d="{d}" class="{class}"/>"#);
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// The two empirical distribution functions.
+fn ecdf_chart(control: &[f64], experiment: &[f64]) -> String {
+    let r = range(&[control, experiment]);
+    let x_of = |v: f64| PAD + 40.0 + (v - r.0) / (r.1 - r.0) * (W - 2.0 * PAD - 40.0);
+    let mut svg = format!(
+        r#"<svg viewBox="0 0 {W} {H}" class="chart" role="img" aria-label="distributions">"#
+    );
+    for (values, class) in [(control, "base"), (experiment, "canary")] {
+        let mut v = finite(values);
+        if v.is_empty() {
+            continue;
+        }
+        v.sort_by(f64::total_cmp);
+        let n = v.len() as f64;
+        let y = |p: f64| H - PAD - p * (H - 2.0 * PAD);
+        let mut d = format!("M{:.1},{:.1} ", x_of(v[0]), y(0.0));
+        for (k, value) in v.iter().enumerate() {
+            let _ = write!(
+                d,
+                "L{:.1},{:.1} L{:.1},{:.1} ",
+                x_of(*value),
+                y(k as f64 / n),
+                x_of(*value),
+                y((k + 1) as f64 / n)
+            );
+        }
+        let _ = write!(svg, r#"<path d="{d}" class="{class}"/>"#);
+    }
+    let _ = write!(
+        svg,
+        r#"<text x="{:.1}" y="{:.1}" class="ax">{}</text><text x="{:.1}" y="{:.1}" class="ax" text-anchor="end">{}</text></svg>"#,
+        PAD + 40.0,
+        H - 6.0,
+        num(r.0),
+        W - PAD,
+        H - 6.0,
+        num(r.1)
+    );
+    svg
+}
+
+/// The interval against the ±25% margin of the estimate, on a number line.
+fn interval_chart(j: &JudgedMetric) -> String {
+    let Some(mw) = j.classification.as_ref().and_then(|c| c.interval) else {
+        return String::new();
+    };
+    let bound = 0.25 * mw.estimate.abs();
+    let lo = mw.lower.min(mw.upper).min(-bound).min(0.0);
+    let hi = mw.lower.max(mw.upper).max(bound).max(0.0);
+    let span = if hi > lo { hi - lo } else { 1.0 };
+    let (lo, hi) = (lo - 0.1 * span, hi + 0.1 * span);
+    let x = |v: f64| PAD + (v - lo) / (hi - lo) * (W - 2.0 * PAD);
+    let h = 70.0;
+    format!(
+        r#"<svg viewBox="0 0 {W} {h}" class="chart small" role="img" aria-label="confidence interval">
+<rect x="{:.1}" y="18" width="{:.1}" height="22" class="margin"/>
+<line x1="{:.1}" y1="12" x2="{:.1}" y2="46" class="zero"/>
+<line x1="{:.1}" y1="29" x2="{:.1}" y2="29" class="ci"/>
+<circle cx="{:.1}" cy="29" r="4" class="est"/>
+<text x="{:.1}" y="62" class="ax" text-anchor="middle">0</text>
+<text x="{:.1}" y="62" class="ax" text-anchor="middle">{}</text>
+<text x="{:.1}" y="62" class="ax" text-anchor="middle">{}</text>
+</svg>"#,
+        x(-bound),
+        (x(bound) - x(-bound)).max(1.0),
+        x(0.0),
+        x(0.0),
+        x(mw.lower),
+        x(mw.upper),
+        x(mw.estimate),
+        x(0.0),
+        x(mw.lower),
+        num(mw.lower),
+        x(mw.upper),
+        num(mw.upper),
+    )
+}
+
+/// The three pictures of a metric, each with a caption; none when there is no data at all.
+fn charts(pair: &MetricSetPair, j: &JudgedMetric) -> String {
+    let (c, e) = (&pair.values.control, &pair.values.experiment);
+    if finite(c).is_empty() && finite(e).is_empty() {
+        return "<p><em>No data on either side.</em></p>".into();
+    }
+    let interval = interval_chart(j);
+    format!(
+        r#"<div class="charts"><figure>{}<figcaption>Over time (sample by sample)</figcaption></figure><figure>{}<figcaption>Distribution: share of values at or below each level</figcaption></figure></div>{}"#,
+        time_chart(c, e),
+        ecdf_chart(c, e),
+        if interval.is_empty() {
+            String::new()
+        } else {
+            format!("<figure>{interval}<figcaption>98% confidence interval of the shift (black), its estimate (dot), and the ±25% margin around no change (shaded)</figcaption></figure>")
+        }
+    )
+}
+
+fn badge(c: Classification) -> &'static str {
+    match c {
+        Classification::Pass => "pass",
+        Classification::High | Classification::Low | Classification::NodataFailMetric => "fail",
+        _ => "neutral",
+    }
+}
+
+/// The whole page.
+fn render(
+    result: &CanaryJudgeResult,
+    details: &[(&MetricSetPair, JudgedMetric)],
+    t: ScoreThresholds,
+) -> String {
+    let verdict = result.score.classification;
+    let mut order: Vec<&(&MetricSetPair, JudgedMetric)> = details.iter().collect();
+    order.sort_by(|a, b| {
+        severity(&a.1)
+            .partial_cmp(&severity(&b.1))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
+    let mut html = String::from(
+        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Canary report</title>
+<style>
+body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
+.verdict{font-size:2rem;font-weight:700;padding:.5rem 1rem;border-radius:.4rem;display:inline-block}
+.Pass{background:#d8f5d8}.Marginal{background:#fff0c2}.Fail{background:#fcd5d5}
+.metric{border-top:1px solid #ddd;margin-top:1.5rem;padding-top:1rem}
+.badge{padding:.1rem .5rem;border-radius:.3rem;font-size:.9rem}
+.badge.pass{background:#d8f5d8}.badge.fail{background:#fcd5d5}.badge.neutral{background:#eee}
+.charts{display:flex;flex-wrap:wrap;gap:1rem}.chart{width:100%;max-width:30rem;height:auto;background:#fafafa}
+.chart.small{max-width:30rem}
+path{fill:none;stroke-width:1.5}.base{stroke:#2b6cb0}.canary{stroke:#dd6b20}
+.margin{fill:#e2e8f0}.zero{stroke:#999;stroke-dasharray:3 3}.ci{stroke:#222;stroke-width:4}.est{fill:#dd6b20}
+.ax{font-size:10px;fill:#666}figure{margin:0}figcaption{font-size:.8rem;color:#555}.legend span{margin-right:1rem}.sw{display:inline-block;width:1rem;height:.3rem;vertical-align:middle;margin-right:.3rem}
+table{border-collapse:collapse}td,th{padding:.2rem .6rem;text-align:left}
+</style></head><body>
+"#,
+    );
+    let _ = write!(
+        html,
+        r#"<h1>Canary report</h1><p><span class="verdict {v}" id="verdict">{v}</span> &nbsp; score <strong id="score">{s}</strong> (pass at {p}, marginal at {m}).</p>"#,
+        v = verdict.as_str(),
+        s = num(result.score.score),
+        p = num(t.pass),
+        m = num(t.marginal)
+    );
+    if !result.score.classification_reason.is_empty() {
+        let _ = write!(
+            html,
+            "<p><strong>{}</strong></p>",
+            esc(&result.score.classification_reason)
+        );
+    }
+    html.push_str("<table><tr><th>group</th><th>score</th></tr>");
+    for g in &result.group_scores {
+        let _ = write!(
+            html,
+            "<tr><td>{}</td><td>{}</td></tr>",
+            esc(&g.name),
+            num(g.score)
+        );
+    }
+    html.push_str("</table>");
+    html.push_str(r#"<p class="legend"><span><i class="sw" style="background:#2b6cb0"></i>baseline</span><span><i class="sw" style="background:#dd6b20"></i>canary</span><span><i class="sw" style="background:#e2e8f0;height:.8rem"></i>±25% of the estimated shift</span></p>"#);
+    for (pair, j) in order {
+        let r = &j.result;
+        let tags: Vec<String> = r.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let _ = write!(
+            html,
+            r#"<section class="metric"><h2>{name}{tags} <span class="badge {b}">{c}</span>{crit}{muted}</h2><p>{why}</p>{charts}</section>"#,
+            name = esc(&r.name),
+            tags = if tags.is_empty() {
+                String::new()
+            } else {
+                format!(" <small>{}</small>", esc(&tags.join(", ")))
+            },
+            b = badge(r.classification),
+            c = r.classification.as_str(),
+            crit = if r.critical {
+                " <span class=\"badge fail\">critical</span>"
+            } else {
+                ""
+            },
+            muted = if r.muted {
+                " <span class=\"badge neutral\">muted</span>"
+            } else {
+                ""
+            },
+            why = esc(&explain(j)),
+            charts = charts(pair, j),
+        );
+    }
+    html.push_str("</body></html>\n");
+    html
+}
