@@ -1,6 +1,7 @@
 //! `canary-judge`: the command line of the canary-judge crate.
 
 mod analyze_cmd;
+mod backtest_cmd;
 mod fetch;
 mod judge_cmd;
 mod pipeline;
@@ -45,6 +46,9 @@ enum Command {
     /// metric, worst first, the series over time, their distributions, the interval against the
     /// margin, and the reason in words.
     Report(report_cmd::ReportArgs),
+    /// Estimate a config's false-alarm and detection rates on healthy recorded history: seeded
+    /// no-change splits, and the same splits with injected regressions.
+    Backtest(backtest_cmd::BacktestArgs),
 }
 
 fn main() -> ExitCode {
@@ -58,5 +62,6 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(&args),
         Command::Replay(args) => replay_cmd::run(&args),
         Command::Report(args) => report_cmd::run(&args),
+        Command::Backtest(args) => backtest_cmd::run(&args),
     }
 }
