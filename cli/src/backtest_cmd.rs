@@ -186,28 +186,38 @@ fn backtest(args: &BacktestArgs) -> Result<bool, String> {
             ratio_spread: vec![Vec::new(); histories.len()],
             ..Tally::default()
         };
-        for &(a, b) in &splits {
-            let pairs: Vec<MetricSetPair> = histories
-                .iter()
-                .map(|(name, values)| {
-                    let mut canary = values[b..b + w].to_vec();
-                    scenario.apply(&mut canary);
-                    MetricSetPair {
-                        name: name.clone(),
-                        values: MetricSetPairValues {
-                            control: values[a..a + w].to_vec(),
-                            experiment: canary,
-                        },
-                        ..MetricSetPair::default()
-                    }
+        // Splits are independent: judged across cores, then counted in order.
+        let judged: Vec<Result<canary_judge::CanaryJudgeResult, String>> = {
+            use rayon::prelude::*;
+            splits
+                .par_iter()
+                .map(|&(a, b)| {
+                    let pairs: Vec<MetricSetPair> = histories
+                        .iter()
+                        .map(|(name, values)| {
+                            let mut canary = values[b..b + w].to_vec();
+                            scenario.apply(&mut canary);
+                            MetricSetPair {
+                                name: name.clone(),
+                                values: MetricSetPairValues {
+                                    control: values[a..a + w].to_vec(),
+                                    experiment: canary,
+                                },
+                                ..MetricSetPair::default()
+                            }
+                        })
+                        .collect();
+                    let request = JudgeRequest {
+                        canary_config: config.clone(),
+                        score_thresholds: thresholds,
+                        metric_set_pair_list: pairs,
+                    };
+                    judge_with(None, &request).map_err(|e| e.to_string())
                 })
-                .collect();
-            let request = JudgeRequest {
-                canary_config: config.clone(),
-                score_thresholds: thresholds,
-                metric_set_pair_list: pairs,
-            };
-            let result = judge_with(None, &request).map_err(|e| e.to_string())?;
+                .collect()
+        };
+        for result in judged {
+            let result = result?;
             if result.score.classification != Verdict::Pass {
                 tally.canary_not_passing += 1;
             }
