@@ -275,6 +275,10 @@ fn replay(args: &ReplayArgs) -> Result<bool, String> {
                     "judgementStartTimeMillis": j.window.experiment_start_ms,
                     "judgementEndTimeIso": iso(j.window.experiment_end_ms),
                     "judgementEndTimeMillis": j.window.experiment_end_ms,
+                    // Not in Kayenta's shape: the baseline window, so that `report --replay`
+                    // can re-judge this judgement when a control offset was used.
+                    "controlStartTimeMillis": j.window.control_start_ms,
+                    "controlEndTimeMillis": j.window.control_end_ms,
                     "warnings": if has_few_points(&j.result) { vec![FEW_POINTS_WARNING] } else { vec![] },
                     "result": {"judgeResult": j.result},
                 })

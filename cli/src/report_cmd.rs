@@ -1,10 +1,12 @@
 //! `canary-judge report`: one self-contained HTML page (inline SVG, no scripts, no fetches)
 //! that shows a person why a canary passed or failed.
 
+use canary_judge::analysis::{pair_in_window, JudgementWindow};
 use canary_judge::judge::{judge_metric, ClassifierPath, JudgedMetric, MetricSettings};
 use canary_judge::model::{CanaryConfig, Classification, MetricSetPair};
 use canary_judge::{judge_with, CanaryJudgeResult, JudgeRequest, ScoreThresholds};
 use clap::Args;
+use serde::Deserialize;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -15,9 +17,17 @@ pub(crate) struct ReportArgs {
     /// The canary config.
     #[arg(long)]
     config: PathBuf,
-    /// The data: a JSON list of metric set pairs, or a remote-judge request.
+    /// The data: a JSON list of metric set pairs, or a remote-judge request. With `--replay`, the
+    /// recording the replay ran over: the detailed judgement is re-judged on its window.
+    #[arg(long, required_unless_present = "replay")]
+    pairs: Option<PathBuf>,
+    /// A saved replay (`canary-judge replay --json` output): the page then starts with the
+    /// replay's decision and timeline, and details one judgement (see `--judgement`).
     #[arg(long)]
-    pairs: PathBuf,
+    replay: Option<PathBuf>,
+    /// Which judgement of the replay to detail (1-based); default the last, the one that decided.
+    #[arg(long, requires = "replay")]
+    judgement: Option<usize>,
     /// Pass threshold.
     #[arg(long)]
     pass: f64,
@@ -47,43 +57,192 @@ pub(crate) fn run(args: &ReportArgs) -> ExitCode {
     }
 }
 
+/// A saved replay, as `canary-judge replay --json` writes it (Kayenta's
+/// `CanaryAnalysisExecutionResponse` shape; unknown keys are ignored).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SavedReplay {
+    canary_analysis_execution_result: SavedAnalysis,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SavedAnalysis {
+    did_pass_thresholds: bool,
+    #[serde(default)]
+    canary_score_message: Option<String>,
+    canary_execution_results: Vec<SavedExecution>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SavedExecution {
+    judgement_start_time_millis: i64,
+    judgement_end_time_millis: i64,
+    /// Written by our replay; absent in Kayenta's own output, where the baseline window is
+    /// taken to be the canary's (no control offset).
+    #[serde(default)]
+    control_start_time_millis: Option<i64>,
+    #[serde(default)]
+    control_end_time_millis: Option<i64>,
+    result: SavedJudgement,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SavedJudgement {
+    judge_result: CanaryJudgeResult,
+}
+
+fn read_pairs(path: &Path) -> Result<Vec<MetricSetPair>, String> {
+    let doc: serde_json::Value =
+        serde_json::from_str(&read(path)?).map_err(|e| format!("{}: {e}", path.display()))?;
+    serde_json::from_value(doc.get("metricSetPairList").cloned().unwrap_or(doc))
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn read_replay(path: &Path) -> Result<SavedReplay, String> {
+    let saved: SavedReplay = serde_json::from_str(&read(path)?).map_err(|e| {
+        format!(
+            "{}: not a saved replay (replay --json output): {e}",
+            path.display()
+        )
+    })?;
+    if saved
+        .canary_analysis_execution_result
+        .canary_execution_results
+        .is_empty()
+    {
+        return Err(format!(
+            "{}: the replay holds no judgements",
+            path.display()
+        ));
+    }
+    Ok(saved)
+}
+
+/// Judges each pair on its own for the explanations and pictures.
+fn details<'a>(
+    config: &CanaryConfig,
+    pairs: &'a [MetricSetPair],
+) -> Result<Vec<(&'a MetricSetPair, JudgedMetric)>, String> {
+    pairs
+        .iter()
+        .enumerate()
+        .map(|(index, pair)| {
+            let metric = config
+                .metrics
+                .iter()
+                .find(|m| m.name == pair.name)
+                .ok_or_else(|| format!("no metric config for '{}'", pair.name))?;
+            Ok((
+                pair,
+                judge_metric(index, pair, metric).map_err(|e| e.to_string())?,
+            ))
+        })
+        .collect()
+}
+
 fn report(args: &ReportArgs) -> Result<String, String> {
     let config: CanaryConfig = canary_judge::parse_json(&read(&args.config)?)
         .map_err(|e| format!("{}: {e}", args.config.display()))?;
-    let doc: serde_json::Value = serde_json::from_str(&read(&args.pairs)?)
-        .map_err(|e| format!("{}: {e}", args.pairs.display()))?;
-    let pairs: Vec<MetricSetPair> =
-        serde_json::from_value(doc.get("metricSetPairList").cloned().unwrap_or(doc))
-            .map_err(|e| format!("{}: {e}", args.pairs.display()))?;
     let thresholds = ScoreThresholds {
         pass: args.pass,
         marginal: args.marginal,
     };
-    let request = JudgeRequest {
-        canary_config: config.clone(),
-        score_thresholds: thresholds,
-        metric_set_pair_list: pairs.clone(),
-    };
-    let result = judge_with(None, &request).map_err(|e| e.to_string())?;
-    let mut details = Vec::new();
-    for (index, pair) in pairs.iter().enumerate() {
-        let metric = config
-            .metrics
-            .iter()
-            .find(|m| m.name == pair.name)
-            .ok_or_else(|| format!("no metric config for '{}'", pair.name))?;
-        details.push((
-            pair,
-            judge_metric(index, pair, metric).map_err(|e| e.to_string())?,
-        ));
+    if !(args.pass.is_finite() && args.marginal.is_finite()) {
+        return Err("--pass and --marginal must be finite numbers".into());
     }
-    let html = render(&result, &details, thresholds);
+    let pairs = args.pairs.as_deref().map(read_pairs).transpose()?;
+    let mut html = String::from(HEAD);
+    let summary = match (&args.replay, pairs) {
+        (None, Some(pairs)) => {
+            let request = JudgeRequest {
+                canary_config: config.clone(),
+                score_thresholds: thresholds,
+                metric_set_pair_list: pairs.clone(),
+            };
+            let result = judge_with(None, &request).map_err(|e| e.to_string())?;
+            let details = details(&config, &pairs)?;
+            verdict_section(&mut html, "Canary report", &result, thresholds);
+            metric_sections(&mut html, &details);
+            format!("{} ({})", result.score.classification, result.score.score)
+        }
+        (Some(path), pairs) => {
+            let saved = read_replay(path)?;
+            let analysis = &saved.canary_analysis_execution_result;
+            let runs = &analysis.canary_execution_results;
+            let number = args.judgement.unwrap_or(runs.len());
+            let run = number
+                .checked_sub(1)
+                .and_then(|k| runs.get(k))
+                .ok_or_else(|| {
+                    format!(
+                        "--judgement {number}: the replay has judgements 1 to {}",
+                        runs.len()
+                    )
+                })?;
+            replay_section(&mut html, analysis, thresholds, number);
+            let saved_result = &run.result.judge_result;
+            let title = format!("Judgement {number}");
+            match pairs {
+                Some(pairs) => {
+                    let window = JudgementWindow {
+                        index: i64::try_from(number).unwrap_or(i64::MAX),
+                        experiment_start_ms: run.judgement_start_time_millis,
+                        experiment_end_ms: run.judgement_end_time_millis,
+                        control_start_ms: run
+                            .control_start_time_millis
+                            .unwrap_or(run.judgement_start_time_millis),
+                        control_end_ms: run
+                            .control_end_time_millis
+                            .unwrap_or(run.judgement_end_time_millis),
+                    };
+                    let in_window = pairs
+                        .iter()
+                        .map(|p| pair_in_window(p, &window))
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(|e| e.to_string())?;
+                    let request = JudgeRequest {
+                        canary_config: config.clone(),
+                        score_thresholds: thresholds,
+                        metric_set_pair_list: in_window.clone(),
+                    };
+                    let result = judge_with(Some(&saved_result.judge_name), &request)
+                        .map_err(|e| e.to_string())?;
+                    // The recording and config must be the ones the replay ran on, or the
+                    // pictures would explain some other verdict.
+                    let (now, then) = (result.score.score, saved_result.score.score);
+                    if now.to_bits() != then.to_bits() && !(now.is_nan() && then.is_nan()) {
+                        return Err(format!(
+                            "judgement {number}: the replay saved score {} but --pairs and --config give {} on its window; are they the recording and config the replay ran on?",
+                            saved_result.score.score, result.score.score
+                        ));
+                    }
+                    verdict_section(&mut html, &title, &result, thresholds);
+                    metric_sections(&mut html, &details(&config, &in_window)?);
+                }
+                None => {
+                    verdict_section(&mut html, &title, saved_result, thresholds);
+                    saved_metric_sections(&mut html, saved_result);
+                }
+            }
+            format!(
+                "{} {}",
+                if analysis.did_pass_thresholds {
+                    "PASS"
+                } else {
+                    "FAIL"
+                },
+                analysis.canary_score_message.as_deref().unwrap_or("")
+            )
+        }
+        (None, None) => return Err("give --pairs, --replay, or both".into()),
+    };
+    html.push_str("</body></html>\n");
     std::fs::write(&args.out, html)
         .map_err(|e| format!("cannot write {}: {e}", args.out.display()))?;
-    Ok(format!(
-        "{} ({})",
-        result.score.classification, result.score.score
-    ))
+    Ok(summary)
 }
 
 /// HTML-escapes text.
@@ -382,25 +541,11 @@ fn badge(c: Classification) -> &'static str {
     }
 }
 
-/// The whole page.
-fn render(
-    result: &CanaryJudgeResult,
-    details: &[(&MetricSetPair, JudgedMetric)],
-    t: ScoreThresholds,
-) -> String {
-    let verdict = result.score.classification;
-    let mut order: Vec<&(&MetricSetPair, JudgedMetric)> = details.iter().collect();
-    order.sort_by(|a, b| {
-        severity(&a.1)
-            .partial_cmp(&severity(&b.1))
-            .unwrap_or(std::cmp::Ordering::Equal)
-    });
-    let mut html = String::from(
-        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Canary report</title>
+const HEAD: &str = r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Canary report</title>
 <style>
 body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
 .verdict{font-size:2rem;font-weight:700;padding:.5rem 1rem;border-radius:.4rem;display:inline-block}
-.Pass{background:#d8f5d8}.Marginal{background:#fff0c2}.Fail{background:#fcd5d5}
+.Pass,.PASS{background:#d8f5d8}.Marginal{background:#fff0c2}.Fail,.FAIL{background:#fcd5d5}
 .metric{border-top:1px solid #ddd;margin-top:1.5rem;padding-top:1rem}
 .badge{padding:.1rem .5rem;border-radius:.3rem;font-size:.9rem}
 .badge.pass{background:#d8f5d8}.badge.fail{background:#fcd5d5}.badge.neutral{background:#eee}
@@ -409,14 +554,19 @@ body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0
 path{fill:none;stroke-width:1.5}.base{stroke:#2b6cb0}.canary{stroke:#dd6b20}
 .margin{fill:#e2e8f0}.zero{stroke:#999;stroke-dasharray:3 3}.ci{stroke:#222;stroke-width:4}.est{fill:#dd6b20}
 .ax{font-size:10px;fill:#666}figure{margin:0}figcaption{font-size:.8rem;color:#555}.legend span{margin-right:1rem}.sw{display:inline-block;width:1rem;height:.3rem;vertical-align:middle;margin-right:.3rem}
+.score{stroke:#222}.pt{fill:#222}.pt.detail{fill:#dd6b20}.line-pass{stroke:#38a169;stroke-dasharray:4 3}.line-marginal{stroke:#d69e2e;stroke-dasharray:4 3}
+tr.detail{font-weight:700}
 table{border-collapse:collapse}td,th{padding:.2rem .6rem;text-align:left}
 </style></head><body>
-"#,
-    );
+"#;
+
+/// The verdict, score and group scores of one judgement.
+fn verdict_section(html: &mut String, title: &str, result: &CanaryJudgeResult, t: ScoreThresholds) {
     let _ = write!(
         html,
-        r#"<h1>Canary report</h1><p><span class="verdict {v}" id="verdict">{v}</span> &nbsp; score <strong id="score">{s}</strong> (pass at {p}, marginal at {m}).</p>"#,
-        v = verdict.as_str(),
+        r#"<h1>{title}</h1><p><span class="verdict {v}" id="verdict">{v}</span> &nbsp; score <strong id="score">{s}</strong> (pass at {p}, marginal at {m}).</p>"#,
+        title = esc(title),
+        v = result.score.classification.as_str(),
         s = num(result.score.score),
         p = num(t.pass),
         m = num(t.marginal)
@@ -438,6 +588,154 @@ table{border-collapse:collapse}td,th{padding:.2rem .6rem;text-align:left}
         );
     }
     html.push_str("</table>");
+}
+
+/// The metrics that did not pass (and were not muted), as `name (Label)`.
+fn not_passing(result: &CanaryJudgeResult) -> String {
+    result
+        .results
+        .iter()
+        .filter(|r| r.classification != Classification::Pass && !r.muted)
+        .map(|r| format!("{} ({})", r.name, r.classification))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A saved replay's decision, its scores over the judgements against the thresholds, and a
+/// table of the judgements; `detailed` (1-based) is highlighted.
+fn replay_section(
+    html: &mut String,
+    analysis: &SavedAnalysis,
+    t: ScoreThresholds,
+    detailed: usize,
+) {
+    let decision = if analysis.did_pass_thresholds {
+        "PASS"
+    } else {
+        "FAIL"
+    };
+    let runs = &analysis.canary_execution_results;
+    let _ = write!(
+        html,
+        r#"<h1>Canary replay</h1><p><span class="verdict {decision}" id="decision">{decision}</span> &nbsp; {message}</p><p>{n} judgement{s}; the decision rests on the last one.</p>"#,
+        message = esc(analysis.canary_score_message.as_deref().unwrap_or("")),
+        n = runs.len(),
+        s = if runs.len() == 1 { "" } else { "s" },
+    );
+    // Scores over the judgements, on a fixed 0-100 axis with the two thresholds drawn.
+    let r = (0.0, 100.0);
+    let n = runs.len().max(2) as f64;
+    let x = |k: usize| PAD + 40.0 + k as f64 / (n - 1.0) * (W - 2.0 * PAD - 40.0);
+    let mut svg = format!(
+        r#"<figure><svg viewBox="0 0 {W} {H}" class="chart" role="img" aria-label="score per judgement">"#
+    );
+    axis_labels(&mut svg, r);
+    for (value, class) in [(t.pass, "line-pass"), (t.marginal, "line-marginal")] {
+        if (0.0..=100.0).contains(&value) {
+            let _ = write!(
+                svg,
+                r#"<line x1="{:.1}" x2="{:.1}" y1="{y:.1}" y2="{y:.1}" class="{class}"/>"#,
+                PAD + 40.0,
+                W - PAD,
+                y = y_of(value, r)
+            );
+        }
+    }
+    let mut d = String::new();
+    for (k, run) in runs.iter().enumerate() {
+        let score = run.result.judge_result.score.score;
+        if score.is_finite() {
+            let _ = write!(
+                d,
+                "{}{:.1},{:.1} ",
+                if d.is_empty() { "M" } else { "L" },
+                x(k),
+                y_of(score.clamp(0.0, 100.0), r)
+            );
+        }
+    }
+    let _ = write!(svg, r#"<path d="{d}" class="score"/>"#);
+    for (k, run) in runs.iter().enumerate() {
+        let score = run.result.judge_result.score.score;
+        if score.is_finite() {
+            let _ = write!(
+                svg,
+                r#"<circle cx="{:.1}" cy="{:.1}" r="3" class="pt{}"/>"#,
+                x(k),
+                y_of(score.clamp(0.0, 100.0), r),
+                if k + 1 == detailed { " detail" } else { "" }
+            );
+        }
+    }
+    svg.push_str("</svg><figcaption>Score per judgement; dashed: pass (green) and marginal (amber) thresholds</figcaption></figure>");
+    html.push_str(&svg);
+    html.push_str(r#"<table id="timeline"><tr><th>#</th><th>canary window</th><th>score</th><th>verdict</th><th>not passing</th></tr>"#);
+    for (k, run) in runs.iter().enumerate() {
+        let result = &run.result.judge_result;
+        let _ = write!(
+            html,
+            r#"<tr{cls}><td>{n}</td><td>{from} – {to}</td><td>{score}</td><td><span class="badge {b}">{v}</span></td><td>{failing}</td></tr>"#,
+            cls = if k + 1 == detailed {
+                r#" class="detail""#
+            } else {
+                ""
+            },
+            n = k + 1,
+            from = iso(run.judgement_start_time_millis),
+            to = iso(run.judgement_end_time_millis),
+            score = num(result.score.score),
+            b = match result.score.classification.as_str() {
+                "Pass" => "pass",
+                "Fail" => "fail",
+                _ => "neutral",
+            },
+            v = esc(result.score.classification.as_str()),
+            failing = esc(&not_passing(result)),
+        );
+    }
+    html.push_str("</table>");
+}
+
+/// An instant as RFC 3339 (UTC), or the raw milliseconds when out of range.
+fn iso(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).map_or_else(
+        || ms.to_string(),
+        |t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    )
+}
+
+/// Per-metric sections from a saved judgement alone (no data to draw): label and reason.
+fn saved_metric_sections(html: &mut String, result: &CanaryJudgeResult) {
+    html.push_str("<p><em>Give --pairs with the recording to see each metric's data.</em></p>");
+    let mut order: Vec<_> = result.results.iter().collect();
+    order.sort_by_key(|r| match r.classification {
+        Classification::High | Classification::Low if r.critical => 0,
+        Classification::High | Classification::Low | Classification::NodataFailMetric => 1,
+        Classification::Error | Classification::Nodata => 2,
+        Classification::Pass => 3,
+    });
+    for r in order {
+        let _ = write!(
+            html,
+            r#"<section class="metric"><h2>{name} <span class="badge {b}">{c}</span></h2><p>{why} Baseline mean {cm}, canary mean {em}.</p></section>"#,
+            name = esc(&r.name),
+            b = badge(r.classification),
+            c = r.classification.as_str(),
+            why = esc(r.classification_reason.as_deref().unwrap_or("")),
+            cm = num(r.control_metadata.stats.mean),
+            em = num(r.experiment_metadata.stats.mean),
+        );
+    }
+}
+
+/// One section per metric, worst first, with the explanation and the pictures.
+fn metric_sections(html: &mut String, details: &[(&MetricSetPair, JudgedMetric)]) {
+    let mut order: Vec<&(&MetricSetPair, JudgedMetric)> = details.iter().collect();
+    order.sort_by(|a, b| {
+        severity(&a.1)
+            .partial_cmp(&severity(&b.1))
+            .unwrap_or(std::cmp::Ordering::Equal)
+    });
     html.push_str(r#"<p class="legend"><span><i class="sw" style="background:#2b6cb0"></i>baseline</span><span><i class="sw" style="background:#dd6b20"></i>canary</span><span><i class="sw" style="background:#e2e8f0;height:.8rem"></i>±25% of the estimated shift</span></p>"#);
     for (pair, j) in order {
         let r = &j.result;
@@ -467,6 +765,4 @@ table{border-collapse:collapse}td,th{padding:.2rem .6rem;text-align:left}
             charts = charts(pair, j),
         );
     }
-    html.push_str("</body></html>\n");
-    html
 }
