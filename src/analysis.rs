@@ -391,18 +391,27 @@ pub fn pair_in_window(
     };
     let control = recorded_span(pair, "control")?;
     let experiment = recorded_span(pair, "experiment")?;
-    let mut out = pair.clone();
-    out.values.control = slice(
-        &pair.values.control,
-        control,
-        window.control_start_ms,
-        window.control_end_ms,
-    );
-    out.values.experiment = slice(
-        &pair.values.experiment,
-        experiment,
-        window.experiment_start_ms,
-        window.experiment_end_ms,
-    );
-    Ok(out)
+    // Everything but the values is copied; the values are only the window's (cloning the
+    // whole recording per judgement made a year's replay copy terabytes).
+    Ok(crate::model::MetricSetPair {
+        name: pair.name.clone(),
+        id: pair.id.clone(),
+        tags: pair.tags.clone(),
+        values: crate::model::MetricSetPairValues {
+            control: slice(
+                &pair.values.control,
+                control,
+                window.control_start_ms,
+                window.control_end_ms,
+            ),
+            experiment: slice(
+                &pair.values.experiment,
+                experiment,
+                window.experiment_start_ms,
+                window.experiment_end_ms,
+            ),
+        },
+        scopes: pair.scopes.clone(),
+        attributes: pair.attributes.clone(),
+    })
 }

@@ -84,14 +84,22 @@ fn read_pairs(text: &str, path: &Path) -> Result<Vec<MetricSetPair>, String> {
 /// Pairs from `--csv METRIC=BASELINE.csv,CANARY.csv` options.
 fn csv_pairs(specs: &[String]) -> Result<Vec<MetricSetPair>, String> {
     use canary_judge::source::csv::parse_series;
+    use rayon::prelude::*;
+    // Files are read and parsed across cores; the first error (in option order) is reported.
+    let parsed = specs
+        .par_iter()
+        .map(|spec| {
+            let (metric, baseline, canary) = split_spec("--csv", spec)?;
+            let series = |file: &str| {
+                let path = Path::new(file);
+                parse_series(&read(path)?).map_err(|e| format!("{}: {e}", path.display()))
+            };
+            Ok((metric, series(baseline)?, series(canary)?))
+        })
+        .collect::<Vec<Result<_, String>>>();
     let mut out = Vec::new();
-    for spec in specs {
-        let (metric, baseline, canary) = split_spec("--csv", spec)?;
-        let series = |file: &str| {
-            let path = Path::new(file);
-            parse_series(&read(path)?).map_err(|e| format!("{}: {e}", path.display()))
-        };
-        let (control, experiment) = (series(baseline)?, series(canary)?);
+    for result in parsed {
+        let (metric, control, experiment) = result?;
         let scope = |s: &canary_judge::source::csv::RegularSeries| serde_json::json!({"startTimeIso": iso(s.start_ms), "startTimeMillis": s.start_ms, "stepMillis": s.step_ms});
         out.push(MetricSetPair {
             name: metric.to_string(),

@@ -53,16 +53,22 @@ pub enum CsvError {
 /// A timestamp: `YYYY-MM-DD HH:MM:SS` (NAB, taken as UTC), RFC 3339, or epoch seconds.
 fn timestamp_ms(text: &str) -> Option<i64> {
     let t = text.trim();
+    // Epoch seconds first: the cheapest test, and no RFC 3339 or NAB timestamp is a number.
+    if let Some(ms) = t
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && s.abs() < 1e13)
+        .map(|s| (s * 1000.0).round() as i64)
+    {
+        return Some(ms);
+    }
     if let Ok(d) = chrono::DateTime::parse_from_rfc3339(t) {
         return Some(d.timestamp_millis());
     }
     if let Ok(d) = chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S") {
         return Some(d.and_utc().timestamp_millis());
     }
-    t.parse::<f64>()
-        .ok()
-        .filter(|s| s.is_finite() && s.abs() < 1e13)
-        .map(|s| (s * 1000.0).round() as i64)
+    None
 }
 
 /// Parses `timestamp,value` rows (an optional header line whose value column is not a number is
