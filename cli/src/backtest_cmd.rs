@@ -8,6 +8,7 @@
 //! rate**. Where a metric raises too many false alarms, it suggests the effect-size margin that
 //! would have kept 95% of the no-change splits quiet.
 
+use crate::files::read;
 use canary_judge::model::{CanaryConfig, Classification, MetricSetPair, MetricSetPairValues};
 use canary_judge::source::csv::parse_series;
 use canary_judge::{judge_with, JudgeRequest, ScoreThresholds, Verdict};
@@ -111,10 +112,6 @@ struct Tally {
     canary_not_passing: usize,
     /// |mean ratio − 1| of each no-change split, per metric.
     ratio_spread: Vec<Vec<f64>>,
-}
-
-fn read(path: &Path) -> Result<String, String> {
-    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
 fn pct(count: usize, of: usize) -> f64 {

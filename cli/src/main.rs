@@ -3,6 +3,7 @@
 mod analyze_cmd;
 mod backtest_cmd;
 mod fetch;
+mod files;
 mod judge_cmd;
 mod pipeline;
 mod replay_cmd;

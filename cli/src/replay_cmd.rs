@@ -1,5 +1,6 @@
 //! `canary-judge replay`: Kayenta's standalone canary analysis over recorded data, offline.
 
+use crate::files::{iso, read, read_pairs};
 use canary_judge::analysis::{
     did_pass_thresholds, has_few_points, pair_in_window, recorded_range, schedule, stops_analysis,
     ScheduleRequest, FEW_POINTS_WARNING,
@@ -58,27 +59,6 @@ pub(crate) struct ReplayArgs {
     /// Print Kayenta's `CanaryAnalysisExecutionResult` JSON instead of the timeline table.
     #[arg(long)]
     json: bool,
-}
-
-fn read(path: &Path) -> Result<String, String> {
-    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
-}
-
-fn iso(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
-        .unwrap_or_default()
-}
-
-/// The pairs from a list or from a remote-judge request.
-fn read_pairs(text: &str, path: &Path) -> Result<Vec<MetricSetPair>, String> {
-    let doc: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| format!("{}: {e}", path.display()))?;
-    let list = match doc.get("metricSetPairList") {
-        Some(list) => list.clone(),
-        None => doc,
-    };
-    serde_json::from_value(list).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Pairs from `--csv METRIC=BASELINE.csv,CANARY.csv` options.
@@ -161,6 +141,18 @@ fn dump_pairs(specs: &[String], config: &CanaryConfig) -> Result<Vec<MetricSetPa
     Ok(out)
 }
 
+/// The metrics of a judgement that did not pass and were not muted, as `name (Label), …`; empty
+/// when all passed.
+pub(crate) fn not_passing(result: &CanaryJudgeResult) -> String {
+    result
+        .results
+        .iter()
+        .filter(|r| r.classification != canary_judge::Classification::Pass && !r.muted)
+        .map(|r| format!("{} ({})", r.name, r.classification))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// A progress bar is drawn (on a terminal) from this many judgements on.
 const PROGRESS_FROM: usize = 50;
 
@@ -191,7 +183,7 @@ fn replay(args: &ReplayArgs) -> Result<bool, String> {
     let config: CanaryConfig = canary_judge::parse_json(&read(&args.config)?)
         .map_err(|e| format!("{}: {e}", args.config.display()))?;
     let mut pairs = match &args.pairs {
-        Some(path) => read_pairs(&read(path)?, path)?,
+        Some(path) => read_pairs(path)?,
         None => Vec::new(),
     };
     pairs.extend(csv_pairs(&args.csv)?);
@@ -312,13 +304,6 @@ fn replay(args: &ReplayArgs) -> Result<bool, String> {
             "#", "window start", "window end", "score", "verdict"
         );
         for j in &judgements {
-            let failing: Vec<String> = j
-                .result
-                .results
-                .iter()
-                .filter(|r| r.classification != canary_judge::Classification::Pass && !r.muted)
-                .map(|r| format!("{} ({})", r.name, r.classification))
-                .collect();
             println!(
                 "{:>3}  {:<24}  {:<24}  {:>6.2}  {:<8}  {}",
                 j.window.index,
@@ -326,7 +311,7 @@ fn replay(args: &ReplayArgs) -> Result<bool, String> {
                 iso(j.window.experiment_end_ms),
                 j.result.score.score,
                 j.result.score.classification,
-                failing.join(", ")
+                not_passing(&j.result)
             );
         }
         if stopped_early {

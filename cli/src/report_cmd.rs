@@ -1,9 +1,11 @@
 //! `canary-judge report`: one self-contained HTML page (inline SVG, no scripts, no fetches)
 //! that shows a person why a canary passed or failed.
 
+use crate::files::{iso, read, read_pairs};
+use crate::replay_cmd::not_passing;
 use canary_judge::analysis::{pair_in_window, JudgementWindow};
 use canary_judge::judge::{judge_metric, ClassifierPath, JudgedMetric, MetricSettings};
-use canary_judge::model::{CanaryConfig, Classification, MetricSetPair};
+use canary_judge::model::{CanaryAnalysisResult, CanaryConfig, Classification, MetricSetPair};
 use canary_judge::{judge_with, CanaryJudgeResult, JudgeRequest, ScoreThresholds};
 use clap::Args;
 use serde::Deserialize;
@@ -37,10 +39,6 @@ pub(crate) struct ReportArgs {
     /// Where to write the HTML.
     #[arg(long)]
     out: PathBuf,
-}
-
-fn read(path: &Path) -> Result<String, String> {
-    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
 /// Runs the command: 0 when the report was written, 2 for invalid input.
@@ -92,13 +90,6 @@ struct SavedExecution {
 #[serde(rename_all = "camelCase")]
 struct SavedJudgement {
     judge_result: CanaryJudgeResult,
-}
-
-fn read_pairs(path: &Path) -> Result<Vec<MetricSetPair>, String> {
-    let doc: serde_json::Value =
-        serde_json::from_str(&read(path)?).map_err(|e| format!("{}: {e}", path.display()))?;
-    serde_json::from_value(doc.get("metricSetPairList").cloned().unwrap_or(doc))
-        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn read_replay(path: &Path) -> Result<SavedReplay, String> {
@@ -265,14 +256,19 @@ fn num(x: f64) -> String {
     }
 }
 
-/// How bad a result is, for ordering: failures first, then by how far the ratio is from 1.
-fn severity(r: &JudgedMetric) -> (u8, f64) {
-    let rank = match r.result.classification {
-        Classification::High | Classification::Low if r.result.critical => 0,
+/// How bad a label is, for ordering: critical failures, failures, no verdict, passes.
+fn rank(r: &CanaryAnalysisResult) -> u8 {
+    match r.classification {
+        Classification::High | Classification::Low if r.critical => 0,
         Classification::High | Classification::Low | Classification::NodataFailMetric => 1,
         Classification::Error | Classification::Nodata => 2,
         Classification::Pass => 3,
-    };
+    }
+}
+
+/// How bad a result is, for ordering: failures first, then by how far the ratio is from 1.
+fn severity(r: &JudgedMetric) -> (u8, f64) {
+    let rank = rank(&r.result);
     let ratio = r.result.result_metadata.map_or(1.0, |m| m.ratio);
     let distance = if ratio.is_finite() {
         (ratio - 1.0).abs()
@@ -590,17 +586,6 @@ fn verdict_section(html: &mut String, title: &str, result: &CanaryJudgeResult, t
     html.push_str("</table>");
 }
 
-/// The metrics that did not pass (and were not muted), as `name (Label)`.
-fn not_passing(result: &CanaryJudgeResult) -> String {
-    result
-        .results
-        .iter()
-        .filter(|r| r.classification != Classification::Pass && !r.muted)
-        .map(|r| format!("{} ({})", r.name, r.classification))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// A saved replay's decision, its scores over the judgements against the thresholds, and a
 /// table of the judgements; `detailed` (1-based) is highlighted.
 fn replay_section(
@@ -696,24 +681,11 @@ fn replay_section(
     html.push_str("</table>");
 }
 
-/// An instant as RFC 3339 (UTC), or the raw milliseconds when out of range.
-fn iso(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms).map_or_else(
-        || ms.to_string(),
-        |t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-    )
-}
-
 /// Per-metric sections from a saved judgement alone (no data to draw): label and reason.
 fn saved_metric_sections(html: &mut String, result: &CanaryJudgeResult) {
     html.push_str("<p><em>Give --pairs with the recording to see each metric's data.</em></p>");
     let mut order: Vec<_> = result.results.iter().collect();
-    order.sort_by_key(|r| match r.classification {
-        Classification::High | Classification::Low if r.critical => 0,
-        Classification::High | Classification::Low | Classification::NodataFailMetric => 1,
-        Classification::Error | Classification::Nodata => 2,
-        Classification::Pass => 3,
-    });
+    order.sort_by_key(|r| rank(r));
     for r in order {
         let _ = write!(
             html,

@@ -14,6 +14,7 @@
 
 use super::error::ApiError;
 use super::routes::{fetch_and_judge, load_config, AppState};
+use crate::files::iso;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
@@ -199,12 +200,6 @@ impl Store {
 
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
-}
-
-fn iso(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
-        .unwrap_or_default()
 }
 
 /// The store, or a 404 saying how to enable analyses.
