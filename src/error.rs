@@ -139,6 +139,25 @@ pub enum JudgeError {
         /// `Infinity` or `-Infinity`.
         value: &'static str,
     },
+    /// A judgement-wide setting of the improved judges under `canaryConfig.classifier` is
+    /// wrongly typed or out of range.
+    #[error("canaryConfig.classifier.{field}: {problem}")]
+    InvalidClassifierSetting {
+        /// The key, e.g. `multipleTesting`.
+        field: &'static str,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// A `rate` metric's denominator has no pair with the same tags.
+    #[error("metricSetPairList[{index}] ('{metric}'): no pair of the denominator metric '{denominator}' with the same tags")]
+    MissingDenominator {
+        /// The numerator pair's position.
+        index: usize,
+        /// The numerator metric.
+        metric: String,
+        /// The denominator metric named by its config.
+        denominator: String,
+    },
     /// A score threshold is not a finite number.
     #[error("scoreThresholds.{field} must be a finite number, got {value}")]
     InvalidThreshold {

@@ -222,7 +222,12 @@ fn backtest(args: &BacktestArgs) -> Result<bool, String> {
                 if matches!(r.classification, Classification::High | Classification::Low) {
                     tally.per_metric_flagged[k] += 1;
                 }
-                if let Some(ratio) = r.result_metadata.map(|m| m.ratio).filter(|x| x.is_finite()) {
+                if let Some(ratio) = r
+                    .result_metadata
+                    .as_ref()
+                    .map(|m| m.ratio)
+                    .filter(|x| x.is_finite())
+                {
                     tally.ratio_spread[k].push((ratio - 1.0).abs());
                 }
             }

@@ -269,7 +269,7 @@ fn rank(r: &CanaryAnalysisResult) -> u8 {
 /// How bad a result is, for ordering: failures first, then by how far the ratio is from 1.
 fn severity(r: &JudgedMetric) -> (u8, f64) {
     let rank = rank(&r.result);
-    let ratio = r.result.result_metadata.map_or(1.0, |m| m.ratio);
+    let ratio = r.result.result_metadata.as_ref().map_or(1.0, |m| m.ratio);
     let distance = if ratio.is_finite() {
         (ratio - 1.0).abs()
     } else {

@@ -197,3 +197,64 @@ fn jsonl_keeps_going_past_bad_lines() {
     let out = run(&["judge", "--jsonl", "--fail-on", "marginal"], Some(&input));
     assert_eq!(out.status.code(), Some(1));
 }
+
+/// The improved judge on a request built from real NAB series (scripts/make-v1-request.py):
+/// latency +15%, errors at 4× the baseline's rate per request, CPU unchanged.
+#[test]
+fn improved_judge_explains_its_verdict() {
+    let path = root().join("fixtures/requests/v1-nab.json");
+    let out = run(&["judge", path.to_str().expect("path")], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let result: Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(result["judgeName"], "canary-judge-v1");
+    let labels: Vec<&str> = result["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|r| r["classification"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(labels[..3], ["High", "Pass", "High"]);
+    let latency = &result["results"][0];
+    let reason = latency["classificationReason"].as_str().unwrap_or("");
+    assert!(
+        reason.starts_with("request_latency_ms: canary +15.")
+            && reason.contains("99% CI")
+            && reason.contains("n = 120/120"),
+        "{reason}"
+    );
+    assert_eq!(
+        latency["resultMetadata"]["rule"],
+        "significant-beyond-margin"
+    );
+    assert!(latency["resultMetadata"]["pValue"]
+        .as_f64()
+        .is_some_and(|p| p < 1e-6));
+    let errors = &result["results"][2];
+    assert_eq!(errors["resultMetadata"]["test"], "rate");
+    assert!(errors["classificationReason"]
+        .as_str()
+        .unwrap_or("")
+        .contains("44 / 5630 canary vs 10 / 7549 baseline"));
+    assert_eq!(result["score"]["classification"], "Fail");
+    assert!(result["score"]["classificationReason"]
+        .as_str()
+        .unwrap_or("")
+        .contains("request_latency_ms"));
+    assert_eq!(result["groupScores"][1]["classification"], "Pass");
+
+    // The same data through Kayenta's judge, by --judge.
+    let out = run(
+        &[
+            "judge",
+            "--judge",
+            "NetflixACAJudge-v1.0",
+            path.to_str().expect("path"),
+        ],
+        None,
+    );
+    let kayenta: Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(kayenta["judgeName"], "NetflixACAJudge-v1.0");
+    assert!(kayenta["results"][0]["resultMetadata"]
+        .get("rule")
+        .is_none());
+}

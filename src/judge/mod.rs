@@ -6,6 +6,7 @@ mod rounding;
 mod scorer;
 mod settings;
 mod transform;
+pub mod v1;
 
 pub use classifier::{
     classify_mean_inequality, ClassifierPath, ClassifyArgs, ClassifyError, MannWhitneyClassifier,
@@ -18,13 +19,13 @@ pub use settings::{Direction, EffectSizeBounds, EffectSizeMeasure, MetricSetting
 pub use transform::CleanSeries;
 
 use crate::error::JudgeError;
-use crate::model::{CanaryJudgeResult, JudgeRequest};
+use crate::model::{CanaryClassifierConfig, CanaryJudgeResult, JudgeRequest, MetricSetPair};
 
 /// Kayenta's Mann-Whitney judge, reproduced exactly (see the crate docs for the differences).
 pub const NETFLIX_ACA_JUDGE: &str = "NetflixACAJudge-v1.0";
 
 /// Every judge this crate knows, by the name a config gives in `judge.name`.
-pub const KNOWN_JUDGES: &[&str] = &[NETFLIX_ACA_JUDGE];
+pub const KNOWN_JUDGES: &[&str] = &[NETFLIX_ACA_JUDGE, v1::CANARY_JUDGE_V1];
 
 /// The judge used when a config names none.
 pub const DEFAULT_JUDGE: &str = NETFLIX_ACA_JUDGE;
@@ -56,6 +57,7 @@ pub fn judge_with(
     let name = name.or(configured).unwrap_or(DEFAULT_JUDGE);
     match name {
         NETFLIX_ACA_JUDGE => netflix_aca_judge(request),
+        v1::CANARY_JUDGE_V1 => v1::canary_judge_v1(request),
         other => Err(JudgeError::UnknownJudge {
             name: other.to_string(),
             known: KNOWN_JUDGES.to_vec(),
@@ -64,3 +66,59 @@ pub fn judge_with(
 }
 
 pub use netflix::netflix_aca_judge;
+
+/// The request's classifier config, after the checks both judges make: finite score thresholds,
+/// a `classifier`, finite group weights.
+pub(crate) fn checked_classifier(
+    request: &JudgeRequest,
+) -> Result<&CanaryClassifierConfig, JudgeError> {
+    let thresholds = request.score_thresholds;
+    for (field, value) in [("pass", thresholds.pass), ("marginal", thresholds.marginal)] {
+        if !value.is_finite() {
+            return Err(JudgeError::InvalidThreshold {
+                field,
+                value: value.to_string(),
+            });
+        }
+    }
+    let classifier = request
+        .canary_config
+        .classifier
+        .as_ref()
+        .ok_or(JudgeError::MissingClassifier)?;
+    if let Some((group, w)) = classifier
+        .group_weights
+        .0
+        .iter()
+        .find(|(_, w)| !w.is_finite())
+    {
+        return Err(JudgeError::InvalidGroupWeight {
+            group: group.clone(),
+            value: w.to_string(),
+        });
+    }
+    Ok(classifier)
+}
+
+/// Refuses a pair with a ±∞ sample (NaN is missing data and is fine).
+pub(crate) fn check_finite(index: usize, pair: &MetricSetPair) -> Result<(), JudgeError> {
+    for (side, values) in [
+        ("control", &pair.values.control),
+        ("experiment", &pair.values.experiment),
+    ] {
+        if let Some(position) = values.iter().position(|v| v.is_infinite()) {
+            return Err(JudgeError::NonFiniteValue {
+                index,
+                metric: pair.name.clone(),
+                side,
+                position,
+                value: if values[position] > 0.0 {
+                    "Infinity"
+                } else {
+                    "-Infinity"
+                },
+            });
+        }
+    }
+    Ok(())
+}

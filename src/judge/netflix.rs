@@ -4,7 +4,7 @@ use super::classifier::{ClassifyArgs, MannWhitneyClassifier, MetricClassificatio
 use super::scorer::{score, ScoredMetric};
 use super::settings::MetricSettings;
 use super::transform::CleanSeries;
-use super::NETFLIX_ACA_JUDGE;
+use super::{check_finite, checked_classifier, NETFLIX_ACA_JUDGE};
 use crate::error::JudgeError;
 use crate::model::{
     CanaryAnalysisResult, CanaryJudgeResult, CanaryMetricConfig, Classification, JudgeRequest,
@@ -48,24 +48,7 @@ pub fn judge_metric(
         name,
         config.analysis_configurations.as_ref(),
     )?;
-    for (side, values) in [
-        ("control", &pair.values.control),
-        ("experiment", &pair.values.experiment),
-    ] {
-        if let Some(position) = values.iter().position(|v| v.is_infinite()) {
-            return Err(JudgeError::NonFiniteValue {
-                index,
-                metric: name.to_string(),
-                side,
-                position,
-                value: if values[position] > 0.0 {
-                    "Infinity"
-                } else {
-                    "-Infinity"
-                },
-            });
-        }
-    }
+    check_finite(index, pair)?;
 
     let experiment = CleanSeries::prepare(
         &pair.values.experiment,
@@ -90,7 +73,7 @@ pub fn judge_metric(
             c.classification,
             c.reason.clone(),
             c.critical,
-            Some(ResultMetadata { ratio: c.deviation }),
+            Some(ResultMetadata::ratio(c.deviation)),
             Some(c),
         ),
         Err(_) => (
@@ -154,30 +137,8 @@ fn parallel_worthwhile(pairs: &[MetricSetPair]) -> bool {
 /// - any error of [`judge_metric`].
 pub fn netflix_aca_judge(request: &JudgeRequest) -> Result<CanaryJudgeResult, JudgeError> {
     let thresholds = request.score_thresholds;
-    for (field, value) in [("pass", thresholds.pass), ("marginal", thresholds.marginal)] {
-        if !value.is_finite() {
-            return Err(JudgeError::InvalidThreshold {
-                field,
-                value: value.to_string(),
-            });
-        }
-    }
     let config = &request.canary_config;
-    let classifier = config
-        .classifier
-        .as_ref()
-        .ok_or(JudgeError::MissingClassifier)?;
-    if let Some((group, w)) = classifier
-        .group_weights
-        .0
-        .iter()
-        .find(|(_, w)| !w.is_finite())
-    {
-        return Err(JudgeError::InvalidGroupWeight {
-            group: group.clone(),
-            value: w.to_string(),
-        });
-    }
+    let classifier = checked_classifier(request)?;
 
     let one = |(index, pair): (usize, &MetricSetPair)| -> Result<CanaryAnalysisResult, JudgeError> {
         let metric_config = config

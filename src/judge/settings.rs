@@ -203,12 +203,12 @@ impl MetricSettings {
     }
 }
 
-struct Reader<'a> {
-    metric: &'a str,
+pub(super) struct Reader<'a> {
+    pub(super) metric: &'a str,
 }
 
 impl Reader<'_> {
-    fn invalid(&self, field: &str, problem: String) -> JudgeError {
+    pub(super) fn invalid(&self, field: &str, problem: String) -> JudgeError {
         JudgeError::InvalidSetting {
             metric: self.metric.to_string(),
             field: field.to_string(),
@@ -216,7 +216,7 @@ impl Reader<'_> {
         }
     }
 
-    fn wrong_type(&self, field: &str, expected: &str, got: &Value) -> JudgeError {
+    pub(super) fn wrong_type(&self, field: &str, expected: &str, got: &Value) -> JudgeError {
         self.invalid(
             field,
             format!("must be {expected}, got {}", config_json_kind(got)),
@@ -224,7 +224,7 @@ impl Reader<'_> {
     }
 
     /// An optional object; `null` counts as absent.
-    fn object<'v>(
+    pub(super) fn object<'v>(
         &self,
         v: Option<&'v Value>,
         field: &str,
@@ -241,7 +241,11 @@ impl Reader<'_> {
     }
 
     /// An optional string; `null` is an error, as in Kayenta.
-    fn string<'v>(&self, v: Option<&'v Value>, field: &str) -> Result<Option<&'v str>, JudgeError> {
+    pub(super) fn string<'v>(
+        &self,
+        v: Option<&'v Value>,
+        field: &str,
+    ) -> Result<Option<&'v str>, JudgeError> {
         match v {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s)),
@@ -250,7 +254,7 @@ impl Reader<'_> {
     }
 
     /// An optional boolean, default false; anything but a JSON boolean is an error.
-    fn boolean(&self, v: Option<&Value>, field: &str) -> Result<bool, JudgeError> {
+    pub(super) fn boolean(&self, v: Option<&Value>, field: &str) -> Result<bool, JudgeError> {
         match v {
             None => Ok(false),
             Some(Value::Bool(b)) => Ok(*b),
@@ -259,7 +263,7 @@ impl Reader<'_> {
     }
 
     /// An optional number; `null` reads as 0.0 (Jackson unboxes it so).
-    fn number(&self, v: Option<&Value>, field: &str) -> Result<Option<f64>, JudgeError> {
+    pub(super) fn number(&self, v: Option<&Value>, field: &str) -> Result<Option<f64>, JudgeError> {
         match v {
             None => Ok(None),
             Some(Value::Null) => Ok(Some(0.0)),

@@ -156,6 +156,10 @@ pub struct CanaryClassifierConfig {
     /// Ignored by the judge (the request's thresholds decide), kept for round trips.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score_thresholds: Option<ScoreThresholds>,
+    /// Every other key (e.g. the improved judge's `multipleTesting` and `confidence`), kept as
+    /// given; Kayenta's judge ignores them.
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Group weights in the order the JSON gives them (the order of the floating-point sum).

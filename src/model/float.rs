@@ -89,6 +89,38 @@ pub(crate) mod lenient {
     }
 }
 
+/// `#[serde(with = "float::opt_lenient")]` for an `Option<f64>`: like [`lenient`], `None` as `null`.
+pub(crate) mod opt_lenient {
+    use super::*;
+
+    pub(crate) fn serialize<S: Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(x) => lenient::serialize(x, s),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+        struct Opt;
+        impl<'de> de::Visitor<'de> for Opt {
+            type Value = Option<f64>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number, \"NaN\", \"Infinity\", \"-Infinity\" or null")
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Option<f64>, E> {
+                Ok(None)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Option<f64>, E> {
+                Ok(None)
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Option<f64>, D::Error> {
+                lenient::deserialize(d).map(Some)
+            }
+        }
+        d.deserialize_option(Opt)
+    }
+}
+
 /// `#[serde(with = "float::series")]` for a `Vec<f64>` of metric values.
 ///
 /// Elements are read straight into the vector (no intermediate `serde_json::Value`). A `null`

@@ -19,8 +19,8 @@ pub use execution::{CanaryExecutionRequest, CanaryScope, CanaryScopePair, ScopeE
 pub use metric_set::{MetricSet, MetricSetPair, MetricSetPairValues};
 pub use request::{parse_request, JudgeRequest, ScoreThresholds};
 pub use result::{
-    CanaryAnalysisResult, CanaryJudgeGroupScore, CanaryJudgeResult, CanaryJudgeScore,
-    Classification, ResultMetadata, SideMetadata, SummaryStats, Verdict,
+    CanaryAnalysisResult, CanaryJudgeGroupScore, CanaryJudgeResult, CanaryJudgeScore, Check,
+    Classification, Evidence, ResultMetadata, SideMetadata, SummaryStats, Verdict,
 };
 
 use serde::{Deserialize, Deserializer};

@@ -146,11 +146,199 @@ pub struct SummaryStats {
 }
 
 /// `resultMetadata`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResultMetadata {
     /// mean(canary) / mean(baseline): the "deviation". NaN (`"NaN"`) if either mean is 0.
     #[serde(with = "float::lenient")]
     pub ratio: f64,
+    /// What an improved judge found, as fields beside `ratio` (absent for Kayenta's judge, so
+    /// its output is unchanged).
+    #[serde(flatten, default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<Box<Evidence>>,
+}
+
+impl ResultMetadata {
+    /// Kayenta's metadata: the ratio alone.
+    pub fn ratio(ratio: f64) -> Self {
+        ResultMetadata {
+            ratio,
+            evidence: None,
+        }
+    }
+}
+
+/// The evidence behind one metric's label, written by the improved judges into
+/// `resultMetadata` (spec §14: "expose the interval, estimate, p-value, n and thresholds").
+///
+/// Changes are canary − baseline. Relative values are fractions of the baseline's level
+/// (0.124 = +12.4%); they are absent when the baseline's level is 0. Non-finite numbers are
+/// written as the strings `"NaN"`, `"Infinity"`, `"-Infinity"` (e.g. a rate ratio with no
+/// baseline errors).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Evidence {
+    /// The test that decided: `rank`, `distribution`, `rate`, `threshold`, or for `auto` the
+    /// component that decided (`checks` lists every component).
+    pub test: String,
+    /// The rule that gave the label, e.g. `significant-beyond-margin`, `equivalent`,
+    /// `not-significant`, `within-margin`, `insufficient-data`, `no-data`, `threshold`.
+    pub rule: String,
+    /// Baseline points used (for `rate`: the baseline's total of the denominator).
+    pub control_count: f64,
+    /// Canary points used (for `rate`: the canary's total of the denominator).
+    pub experiment_count: f64,
+    /// The estimated change (rank: Hodges–Lehmann shift; rate: rate ratio; distribution: the
+    /// quantile difference that decided; threshold: the canary's aggregate).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "float::opt_lenient"
+    )]
+    pub estimate: Option<f64>,
+    /// Lower end of the interval for `estimate`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "float::opt_lenient"
+    )]
+    pub lower: Option<f64>,
+    /// Upper end of the interval for `estimate`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "float::opt_lenient"
+    )]
+    pub upper: Option<f64>,
+    /// `estimate` relative to the baseline (rate: ratio − 1).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "float::opt_lenient"
+    )]
+    pub relative_estimate: Option<f64>,
+    /// `lower` relative to the baseline.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "float::opt_lenient"
+    )]
+    pub relative_lower: Option<f64>,
+    /// `upper` relative to the baseline.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "float::opt_lenient"
+    )]
+    pub relative_upper: Option<f64>,
+    /// Confidence of the interval.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "float::opt_lenient"
+    )]
+    pub confidence: Option<f64>,
+    /// The metric's p-value (for `auto`, Bonferroni over its components).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "float::opt_lenient"
+    )]
+    pub p_value: Option<f64>,
+    /// The p-value after the judgement's multiple-testing adjustment.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "float::opt_lenient"
+    )]
+    pub adjusted_p_value: Option<f64>,
+    /// The significance level the adjusted p-value was compared with.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "float::opt_lenient"
+    )]
+    pub alpha: Option<f64>,
+    /// The allowed relative increase applied (0.1 = +10%).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "float::opt_lenient"
+    )]
+    pub allowed_increase: Option<f64>,
+    /// The allowed relative decrease applied (0.1 = −10%).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "float::opt_lenient"
+    )]
+    pub allowed_decrease: Option<f64>,
+    /// The e-value, for anytime-valid judges.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "float::opt_lenient"
+    )]
+    pub e_value: Option<f64>,
+    /// The scoring weight of this result (tag weights; 1 by default).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "float::opt_lenient"
+    )]
+    pub weight: Option<f64>,
+    /// Every component test that ran.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<Check>,
+}
+
+/// One component test of a metric (`resultMetadata.checks[]`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Check {
+    /// `rank`, `ks`, `quantile(0.9)`, `rate`, `threshold(mean)`, …
+    pub test: String,
+    /// The test statistic (rank: W; ks: D).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "float::opt_lenient"
+    )]
+    pub statistic: Option<f64>,
+    /// Its p-value, for tests that give one.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "float::opt_lenient"
+    )]
+    pub p_value: Option<f64>,
+    /// The change it estimates (canary − baseline, or the ratio for `rate`).
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "float::opt_lenient"
+    )]
+    pub estimate: Option<f64>,
+    /// Lower end of its interval.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "float::opt_lenient"
+    )]
+    pub lower: Option<f64>,
+    /// Upper end of its interval.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "float::opt_lenient"
+    )]
+    pub upper: Option<f64>,
+    /// The change relative to the baseline.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "float::opt_lenient"
+    )]
+    pub relative_estimate: Option<f64>,
 }
 
 /// A group's score. `classification` and `classificationReason` are always `""`, as in Kayenta.

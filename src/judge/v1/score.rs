@@ -1,0 +1,228 @@
+//! The improved judge's scoring: Kayenta's weighted group sum, with result weights, group
+//! verdicts and reasons, and "not yet" instead of a failure when nothing could be judged.
+
+use super::explain::sig;
+use crate::judge::round_half_up;
+use crate::model::{
+    CanaryJudgeGroupScore, CanaryJudgeScore, Classification, GroupWeights, ScoreThresholds, Verdict,
+};
+
+/// What scoring needs of one result.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Scored<'a> {
+    pub name: &'a str,
+    pub classification: Classification,
+    /// `rule` of the evidence: tells insufficient data from no data.
+    pub rule: &'a str,
+    pub groups: &'a [String],
+    pub critical: bool,
+    pub muted: bool,
+    pub weight: f64,
+    pub reason: &'a str,
+}
+
+impl Scored<'_> {
+    fn insufficient(&self) -> bool {
+        self.rule == "insufficient-data"
+    }
+
+    fn counted(&self) -> bool {
+        matches!(
+            self.classification,
+            Classification::Pass
+                | Classification::High
+                | Classification::Low
+                | Classification::NodataFailMetric
+        )
+    }
+
+    fn failed(&self) -> bool {
+        self.counted() && self.classification != Classification::Pass
+    }
+
+    fn label(&self) -> String {
+        if self.insufficient() {
+            format!("{} (not enough data)", self.name)
+        } else {
+            format!("{} ({})", self.name, self.classification)
+        }
+    }
+}
+
+fn verdict(score: f64, thresholds: ScoreThresholds) -> Verdict {
+    if score >= thresholds.pass {
+        Verdict::Pass
+    } else if score >= thresholds.marginal {
+        Verdict::Marginal
+    } else {
+        Verdict::Fail
+    }
+}
+
+/// Scores a judgement's results (documented in the crate docs, "Scoring"):
+///
+/// 1. muted results are dropped;
+/// 2. a critical result that is High, Low, NodataFailMetric, Error or without data (not merely
+///    short of data) fails the canary: score 0, reason `Canary Failed: <its reason>`;
+/// 3. 50% or more results without data (insufficient data does not count here) fail it;
+/// 4. when no result could be scored and some are short of data, the canary is "not yet":
+///    score = the marginal threshold, verdict Marginal, a reason naming the counts;
+/// 5. otherwise each group scores `100 × Σw(Pass) / Σw(Pass, High, Low, NodataFailMetric)` with
+///    each result's weight `w`, and the summary is Kayenta's weighted sum of group scores
+///    (groups with nothing scored count as 100), rounded half-up to 2 decimals.
+pub(super) fn score(
+    metrics: &[Scored<'_>],
+    weights: &GroupWeights,
+    thresholds: ScoreThresholds,
+) -> (Vec<CanaryJudgeGroupScore>, CanaryJudgeScore) {
+    let active: Vec<&Scored<'_>> = metrics.iter().filter(|m| !m.muted).collect();
+
+    // (name, pass weight, counted weight, members)
+    let mut groups: Vec<(&str, f64, f64, Vec<&Scored<'_>>)> = Vec::new();
+    for m in &active {
+        for g in m.groups {
+            let idx = match groups.iter().position(|(name, ..)| *name == g.as_str()) {
+                Some(i) => i,
+                None => {
+                    groups.push((g.as_str(), 0.0, 0.0, Vec::new()));
+                    groups.len() - 1
+                }
+            };
+            let entry = &mut groups[idx];
+            if m.counted() {
+                entry.2 += m.weight;
+                if m.classification == Classification::Pass {
+                    entry.1 += m.weight;
+                }
+            }
+            entry.3.push(m);
+        }
+    }
+    let group_score = |pass: f64, counted: f64| (counted > 0.0).then(|| pass / counted * 100.0);
+    let group_scores = groups
+        .iter()
+        .map(|(name, pass, counted, members)| {
+            let score = group_score(*pass, *counted);
+            let failed: Vec<String> = members
+                .iter()
+                .filter(|m| m.failed())
+                .map(|m| m.label())
+                .collect();
+            let scored = members.iter().filter(|m| m.counted()).count();
+            let passed = members
+                .iter()
+                .filter(|m| m.classification == Classification::Pass)
+                .count();
+            let (classification, reason) = match score {
+                None => (
+                    "Nodata".to_string(),
+                    format!(
+                        "nothing to score: {}",
+                        members
+                            .iter()
+                            .map(|m| m.label())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ),
+                Some(s) => {
+                    let mut reason = format!("{passed} of {scored} metrics passed");
+                    if !failed.is_empty() {
+                        reason.push_str(&format!("; failed: {}", failed.join(", ")));
+                    }
+                    (verdict(s, thresholds).as_str().to_string(), reason)
+                }
+            };
+            CanaryJudgeGroupScore {
+                name: name.to_string(),
+                score: score.unwrap_or(0.0),
+                classification,
+                classification_reason: reason,
+            }
+        })
+        .collect();
+
+    let critical_failure = active
+        .iter()
+        .find(|m| m.critical && !m.insufficient() && m.classification != Classification::Pass);
+    let nodata = active
+        .iter()
+        .filter(|m| m.classification == Classification::Nodata && !m.insufficient())
+        .count();
+    let nothing_scored = !active.iter().any(|m| m.counted());
+    let short: Vec<&&Scored<'_>> = active.iter().filter(|m| m.insufficient()).collect();
+
+    let (score, reason) = if let Some(m) = critical_failure {
+        (0.0, format!("Canary Failed: {}", m.reason))
+    } else if !active.is_empty() && nodata as f64 / active.len() as f64 * 100.0 >= 50.0 {
+        (
+            0.0,
+            "Canary Failed: 50% or more metrics returned NODATA".to_string(),
+        )
+    } else if nothing_scored && !short.is_empty() {
+        let marginal = thresholds.marginal;
+        return (
+            group_scores,
+            CanaryJudgeScore {
+                score: marginal,
+                classification: verdict(marginal, thresholds),
+                classification_reason: format!(
+                    "Not yet: more data needed before judging: {}",
+                    short
+                        .iter()
+                        .map(|m| m.reason)
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+            },
+        );
+    } else {
+        let unweighted = groups
+            .iter()
+            .filter(|(name, ..)| weights.get(name).is_none())
+            .count();
+        let default_weight = if unweighted > 0 {
+            (100.0 - weights.total()) / unweighted as f64
+        } else {
+            0.0
+        };
+        let sum = groups.iter().fold(0.0, |acc, (name, pass, counted, _)| {
+            let s = group_score(*pass, *counted).unwrap_or(100.0);
+            let w = weights.get(name).unwrap_or(default_weight);
+            acc + s * (w / 100.0)
+        });
+        let score = round_half_up(sum, 2);
+        let failed: Vec<&&Scored<'_>> = active.iter().filter(|m| m.failed()).collect();
+        let reason = if failed.is_empty() {
+            if short.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "Not judged yet for lack of data: {}",
+                    short.iter().map(|m| m.name).collect::<Vec<_>>().join(", ")
+                )
+            }
+        } else {
+            format!(
+                "Score {} with {} of {} metrics failing: {}",
+                sig(score),
+                failed.len(),
+                active.iter().filter(|m| m.counted()).count(),
+                failed
+                    .iter()
+                    .map(|m| m.reason)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+        };
+        (score, reason)
+    };
+    (
+        group_scores,
+        CanaryJudgeScore {
+            score,
+            classification: verdict(score, thresholds),
+            classification_reason: reason,
+        },
+    )
+}

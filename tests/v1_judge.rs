@@ -1,0 +1,525 @@
+//! `canary-judge-v1`: what Kayenta's judge misses (zero-inflated errors, tails), data
+//! sufficiency, multiple testing, tag weights, thresholds, explanations, bad settings, and the
+//! symmetry and monotonicity properties.
+
+use canary_judge::judge::v1::canary_judge_v1;
+use canary_judge::judge::{judge_with, netflix_aca_judge};
+use canary_judge::model::{CanaryJudgeResult, Classification, Evidence};
+use canary_judge::{JudgeError, JudgeRequest, Verdict};
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+/// A deterministic pseudo-random stream (splitmix64), so the tests need no RNG crate.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> f64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Roughly normal (sum of 12 uniforms − 6).
+    fn normal(&mut self) -> f64 {
+        (0..12).map(|_| self.next()).sum::<f64>() - 6.0
+    }
+
+    fn series(&mut self, n: usize, mean: f64, sd: f64) -> Vec<f64> {
+        (0..n).map(|_| mean + sd * self.normal()).collect()
+    }
+}
+
+struct Metric {
+    name: &'static str,
+    canary: Value,
+    groups: Vec<&'static str>,
+}
+
+fn metric(name: &'static str, canary: Value) -> Metric {
+    Metric {
+        name,
+        canary,
+        groups: vec!["g"],
+    }
+}
+
+fn request(
+    metrics: &[Metric],
+    pairs: &[(&str, Value, &[f64], &[f64])],
+    classifier: Value,
+) -> JudgeRequest {
+    let mut classifier_json = json!({"groupWeights": {}});
+    if let (Some(obj), Some(extra)) = (classifier_json.as_object_mut(), classifier.as_object()) {
+        for (k, v) in extra {
+            obj.insert(k.clone(), v.clone());
+        }
+    }
+    let body = json!({
+        "canaryConfig": {
+            "judge": {"name": "canary-judge-v1"},
+            "classifier": classifier_json,
+            "metrics": metrics.iter().map(|m| json!({
+                "name": m.name,
+                "query": {},
+                "groups": m.groups,
+                "analysisConfigurations": {"canary": m.canary},
+            })).collect::<Vec<_>>(),
+        },
+        "scoreThresholds": {"pass": 95, "marginal": 75},
+        "metricSetPairList": pairs.iter().map(|(name, tags, control, experiment)| json!({
+            "name": name,
+            "tags": tags,
+            "values": {"control": control, "experiment": experiment},
+        })).collect::<Vec<_>>(),
+    });
+    serde_json::from_value(body).expect("test request")
+}
+
+fn evidence(result: &CanaryJudgeResult, i: usize) -> &Evidence {
+    result.results[i]
+        .result_metadata
+        .as_ref()
+        .and_then(|m| m.evidence.as_deref())
+        .expect("v1 results carry evidence")
+}
+
+#[test]
+fn selected_by_name_and_reports_its_name() {
+    let mut rng = Rng(1);
+    let (b, c) = (rng.series(60, 100.0, 5.0), rng.series(60, 100.0, 5.0));
+    let req = request(
+        &[metric("latency", json!({}))],
+        &[("latency", json!({}), &b, &c)],
+        json!({}),
+    );
+    let result = judge_with(None, &req).expect("judged");
+    assert_eq!(result.judge_name, "canary-judge-v1");
+    assert_eq!(result.results[0].classification, Classification::Pass);
+    assert_eq!(result.score.classification, Verdict::Pass);
+    // Kayenta's judge is still the default when the config names none.
+    let mut kayenta = req.clone();
+    kayenta.canary_config.judge = None;
+    assert_eq!(
+        judge_with(None, &kayenta).expect("judged").judge_name,
+        "NetflixACAJudge-v1.0"
+    );
+}
+
+#[test]
+fn errors_with_an_all_zero_baseline_fail_when_traffic_makes_it_significant() {
+    // 60 intervals of 200 requests: the baseline has no errors, the canary 1 error in 4 intervals.
+    let requests = vec![200.0; 60];
+    let base_errors = vec![0.0; 60];
+    let canary_errors: Vec<f64> = (0..60)
+        .map(|i| if i % 4 == 0 { 1.0 } else { 0.0 })
+        .collect();
+    let metrics = [
+        metric("errors", json!({"denominator": "requests"})),
+        metric("requests", json!({"muted": true})),
+    ];
+    let pairs: [(&str, Value, &[f64], &[f64]); 2] = [
+        ("errors", json!({}), &base_errors, &canary_errors),
+        ("requests", json!({}), &requests, &requests),
+    ];
+    let req = request(&metrics, &pairs, json!({}));
+    let result = canary_judge_v1(&req).expect("judged");
+    let e = evidence(&result, 0);
+    assert_eq!(e.test, "rate");
+    assert_eq!(
+        result.results[0].classification,
+        Classification::High,
+        "{e:?}"
+    );
+    assert_eq!(result.score.classification, Verdict::Fail);
+    let reason = result.results[0]
+        .classification_reason
+        .as_deref()
+        .unwrap_or("");
+    assert!(
+        reason.contains("error rate ×∞")
+            && reason.contains("15 / 12000 canary vs 0 / 12000 baseline"),
+        "{reason}"
+    );
+    assert!(
+        result.score.classification_reason.contains("errors"),
+        "{}",
+        result.score.classification_reason
+    );
+
+    // Kayenta's judge passes the same data: the Mann-Whitney estimate is 0.
+    let mut kayenta = req.clone();
+    kayenta.canary_config.judge = None;
+    let k = netflix_aca_judge(&kayenta).expect("judged");
+    assert_eq!(k.results[0].classification, Classification::Pass);
+
+    // One error in 12 000 requests against none is not significant: Pass.
+    let mut one = vec![0.0; 60];
+    one[7] = 1.0;
+    let pairs: [(&str, Value, &[f64], &[f64]); 2] = [
+        ("errors", json!({}), &base_errors, &one),
+        ("requests", json!({}), &requests, &requests),
+    ];
+    let result = canary_judge_v1(&request(&metrics, &pairs, json!({}))).expect("judged");
+    assert_eq!(result.results[0].classification, Classification::Pass);
+    assert_eq!(evidence(&result, 0).rule, "not-significant");
+}
+
+#[test]
+fn zero_inflated_counts_without_a_denominator_are_caught() {
+    let base = vec![0.0; 60];
+    let canary: Vec<f64> = (0..60)
+        .map(|i| if i % 3 == 0 { 2.0 } else { 0.0 })
+        .collect();
+    let req = request(
+        &[metric("errors", json!({}))],
+        &[("errors", json!({}), &base, &canary)],
+        json!({}),
+    );
+    let result = canary_judge_v1(&req).expect("judged");
+    assert_eq!(
+        result.results[0].classification,
+        Classification::High,
+        "{:?}",
+        result.results[0]
+    );
+    let mut kayenta = req.clone();
+    kayenta.canary_config.judge = None;
+    assert_eq!(
+        netflix_aca_judge(&kayenta).expect("judged").results[0].classification,
+        Classification::Pass
+    );
+}
+
+#[test]
+fn a_tail_change_is_caught() {
+    // The same bulk; the canary's top fifth is three times slower.
+    let mut rng = Rng(7);
+    let base = rng.series(200, 100.0, 5.0);
+    let mut canary = rng.series(200, 100.0, 5.0);
+    let mut sorted = canary.clone();
+    sorted.sort_by(f64::total_cmp);
+    let p80 = sorted[160];
+    for v in &mut canary {
+        if *v > p80 {
+            *v = p80 + (*v - p80) * 3.0 + 30.0;
+        }
+    }
+    let req = request(
+        &[metric("latency", json!({"direction": "increase"}))],
+        &[("latency", json!({}), &base, &canary)],
+        json!({}),
+    );
+    let result = canary_judge_v1(&req).expect("judged");
+    assert_eq!(
+        result.results[0].classification,
+        Classification::High,
+        "{:?}",
+        result.results[0]
+    );
+    assert_eq!(evidence(&result, 0).test, "distribution");
+}
+
+#[test]
+fn too_little_data_is_not_yet_never_a_verdict() {
+    let mut rng = Rng(3);
+    let (b, c) = (rng.series(12, 100.0, 5.0), rng.series(9, 300.0, 5.0));
+    let req = request(
+        &[metric("latency", json!({"critical": true}))],
+        &[("latency", json!({}), &b, &c)],
+        json!({}),
+    );
+    let result = canary_judge_v1(&req).expect("judged");
+    assert_eq!(result.results[0].classification, Classification::Nodata);
+    let e = evidence(&result, 0);
+    assert_eq!(e.rule, "insufficient-data");
+    assert_eq!((e.control_count, e.experiment_count), (12.0, 9.0));
+    assert_eq!(result.score.classification, Verdict::Marginal);
+    assert_eq!(result.score.score, 75.0);
+    assert!(
+        result.score.classification_reason.starts_with("Not yet"),
+        "{}",
+        result.score.classification_reason
+    );
+    assert!(result
+        .score
+        .classification_reason
+        .contains("12 baseline and 9 canary points"));
+
+    // A metric with no data at all is still Kayenta's Nodata, and fails at 50%.
+    let req = request(
+        &[metric("latency", json!({}))],
+        &[("latency", json!({}), &[], &c)],
+        json!({}),
+    );
+    let result = canary_judge_v1(&req).expect("judged");
+    assert_eq!(evidence(&result, 0).rule, "no-data");
+    assert_eq!(result.score.classification, Verdict::Fail);
+
+    // minSamples is configurable.
+    let req = request(
+        &[metric("latency", json!({"minSamples": 5}))],
+        &[("latency", json!({}), &b, &c)],
+        json!({}),
+    );
+    let result = canary_judge_v1(&req).expect("judged");
+    assert_eq!(result.results[0].classification, Classification::High);
+}
+
+#[test]
+fn holm_keeps_many_borderline_metrics_from_failing() {
+    // Ten metrics, each shifted by a small amount that is "significant" on its own at 1%.
+    let mut rng = Rng(11);
+    let names = ["m0", "m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8", "m9"];
+    let data: Vec<(Vec<f64>, Vec<f64>)> = (0..10)
+        .map(|i| {
+            let b = rng.series(60, 100.0, 5.0);
+            let shift = if i == 0 { 2.6 } else { 0.0 };
+            (b, rng.series(60, 100.0 + shift, 5.0))
+        })
+        .collect();
+    let metrics: Vec<Metric> = names
+        .iter()
+        .map(|n| metric(n, json!({"test": "rank"})))
+        .collect();
+    let pairs: Vec<(&str, Value, &[f64], &[f64])> = names
+        .iter()
+        .zip(&data)
+        .map(|(n, (b, c))| (*n, json!({}), b.as_slice(), c.as_slice()))
+        .collect();
+    let none = canary_judge_v1(&request(
+        &metrics,
+        &pairs,
+        json!({"multipleTesting": "none"}),
+    ))
+    .expect("judged");
+    let holm = canary_judge_v1(&request(&metrics, &pairs, json!({}))).expect("judged");
+    let p0 = evidence(&none, 0).p_value.unwrap_or(1.0);
+    let adj = evidence(&holm, 0).adjusted_p_value.unwrap_or(0.0);
+    assert!(adj >= p0 && adj <= (10.0 * p0).min(1.0), "{p0} {adj}");
+    // Each adjusted p is at least the raw one, and Holm never flags more than none.
+    let flagged = |r: &CanaryJudgeResult| {
+        r.results
+            .iter()
+            .filter(|m| m.classification != Classification::Pass)
+            .count()
+    };
+    assert!(flagged(&holm) <= flagged(&none));
+    for i in 0..10 {
+        assert!(evidence(&holm, i).adjusted_p_value >= evidence(&holm, i).p_value);
+    }
+}
+
+#[test]
+fn margins_decide_and_equivalence_is_reported() {
+    let mut rng = Rng(5);
+    let base = rng.series(100, 200.0, 4.0);
+    let up8: Vec<f64> = base.iter().map(|v| v * 1.08).collect();
+    let up12: Vec<f64> = base.iter().map(|v| v * 1.12 + 0.01).collect();
+    let same: Vec<f64> = rng.series(100, 200.0, 4.0);
+    let cfg =
+        json!({"effectSize": {"allowedIncrease": 1.1, "allowedDecrease": 0.9}, "test": "rank"});
+    let judge = |canary: &[f64]| {
+        let r = canary_judge_v1(&request(
+            &[metric("latency", cfg.clone())],
+            &[("latency", json!({}), &base, canary)],
+            json!({}),
+        ))
+        .expect("judged");
+        (
+            r.results[0].classification,
+            evidence(&r, 0).rule.clone(),
+            r.results[0]
+                .classification_reason
+                .clone()
+                .unwrap_or_default(),
+        )
+    };
+    let (label, rule, reason) = judge(&up12);
+    assert_eq!(
+        (label, rule.as_str()),
+        (Classification::High, "significant-beyond-margin"),
+        "{reason}"
+    );
+    assert!(
+        reason.starts_with("latency: canary +12.")
+            && reason.contains("99% CI")
+            && reason.contains("n = 100/100")
+            && reason.contains("allowed −10.0% … +10.0% → High"),
+        "{reason}"
+    );
+    let (label, rule, _) = judge(&up8);
+    assert_eq!(
+        (label, rule.as_str()),
+        (Classification::Pass, "within-margin")
+    );
+    let (label, rule, reason) = judge(&same);
+    assert_eq!(
+        (label, rule.as_str()),
+        (Classification::Pass, "equivalent"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn thresholds_check_the_canary_alone() {
+    let base = vec![100.0; 60];
+    let canary: Vec<f64> = (0..60).map(|i| 100.0 + f64::from(i)).collect();
+    let cfg = json!({"test": "threshold", "threshold": {"aggregate": "p99", "max": 150}});
+    let r = canary_judge_v1(&request(
+        &[metric("latency", cfg)],
+        &[("latency", json!({}), &base, &canary)],
+        json!({}),
+    ))
+    .expect("judged");
+    assert_eq!(r.results[0].classification, Classification::High);
+    let reason = r.results[0]
+        .classification_reason
+        .clone()
+        .unwrap_or_default();
+    assert!(
+        reason.contains("p99 = 158.4") && reason.contains("above the maximum 150"),
+        "{reason}"
+    );
+    let cfg =
+        json!({"test": "threshold", "threshold": {"aggregate": "mean", "min": 10, "max": 200}});
+    let r = canary_judge_v1(&request(
+        &[metric("latency", cfg)],
+        &[("latency", json!({}), &base, &canary)],
+        json!({}),
+    ))
+    .expect("judged");
+    assert_eq!(r.results[0].classification, Classification::Pass);
+}
+
+#[test]
+fn tag_weights_weight_results_in_their_group() {
+    let mut rng = Rng(9);
+    let base = rng.series(60, 100.0, 2.0);
+    let bad: Vec<f64> = base.iter().map(|v| v * 1.5).collect();
+    let cfg = json!({"test": "rank", "tagWeights": {"tag": "endpoint", "weights": {"/login": 3}}});
+    let pairs: [(&str, Value, &[f64], &[f64]); 2] = [
+        ("latency", json!({"endpoint": "/login"}), &base, &bad),
+        ("latency", json!({"endpoint": "/search"}), &base, &base),
+    ];
+    let r =
+        canary_judge_v1(&request(&[metric("latency", cfg)], &pairs, json!({}))).expect("judged");
+    // /login (weight 3) fails, /search (weight 1) passes: 100 × 1 / 4.
+    assert_eq!(r.group_scores[0].score, 25.0);
+    assert_eq!(r.score.score, 25.0);
+    assert_eq!(r.group_scores[0].classification, "Fail");
+    assert!(
+        r.group_scores[0]
+            .classification_reason
+            .contains("1 of 2 metrics passed; failed: latency (High)"),
+        "{}",
+        r.group_scores[0].classification_reason
+    );
+    assert_eq!(evidence(&r, 0).weight, Some(3.0));
+}
+
+#[test]
+fn bad_settings_are_named() {
+    let b = vec![1.0; 60];
+    let judge = |canary: Value, classifier: Value| {
+        canary_judge_v1(&request(
+            &[metric("m", canary)],
+            &[("m", json!({}), &b, &b)],
+            classifier,
+        ))
+    };
+    let err = |r: Result<CanaryJudgeResult, JudgeError>| r.expect_err("refused").to_string();
+    assert!(err(judge(json!({"test": "magic"}), json!({})))
+        .contains("analysisConfigurations.canary.test"));
+    assert!(err(judge(json!({"test": "rate"}), json!({}))).contains("denominator"));
+    assert!(err(judge(json!({"denominator": "requests"}), json!({})))
+        .contains("no pair of the denominator metric 'requests'"));
+    assert!(err(judge(json!({"minSamples": 0}), json!({}))).contains("minSamples"));
+    assert!(err(judge(json!({"minSamples": "50"}), json!({}))).contains("minSamples"));
+    assert!(err(judge(
+        json!({"effectSize": {"allowedIncrease": 0.5}}),
+        json!({})
+    ))
+    .contains("effectSize.allowedIncrease"));
+    assert!(
+        err(judge(json!({"threshold": {"aggregate": "p0"}}), json!({})))
+            .contains("threshold.aggregate")
+    );
+    assert!(err(judge(
+        json!({"tagWeights": {"tag": "x", "weights": {"a": -1}}}),
+        json!({})
+    ))
+    .contains("tagWeights.weights.a"));
+    assert!(
+        err(judge(json!({}), json!({"multipleTesting": "bonferroni"})))
+            .contains("classifier.multipleTesting")
+    );
+    assert!(err(judge(json!({}), json!({"confidence": 1.5}))).contains("classifier.confidence"));
+}
+
+#[test]
+fn output_is_deterministic_and_round_trips() {
+    let mut rng = Rng(21);
+    let (b, c) = (rng.series(80, 50.0, 3.0), rng.series(80, 53.0, 3.0));
+    let req = request(
+        &[metric("latency", json!({}))],
+        &[("latency", json!({}), &b, &c)],
+        json!({}),
+    );
+    let one = serde_json::to_string(&canary_judge_v1(&req).expect("judged")).expect("json");
+    let two = serde_json::to_string(&canary_judge_v1(&req).expect("judged")).expect("json");
+    assert_eq!(one, two);
+    let back: CanaryJudgeResult = serde_json::from_str(&one).expect("parses back");
+    assert_eq!(serde_json::to_string(&back).expect("json"), one);
+    assert!(
+        one.contains("\"pValue\"")
+            && one.contains("\"adjustedPValue\"")
+            && one.contains("\"checks\"")
+    );
+}
+
+fn mirrored(c: Classification) -> Classification {
+    match c {
+        Classification::High => Classification::Low,
+        Classification::Low => Classification::High,
+        other => other,
+    }
+}
+
+fn label(base: &[f64], canary: &[f64], cfg: &Value) -> Classification {
+    let req = request(
+        &[metric("m", cfg.clone())],
+        &[("m", json!({}), base, canary)],
+        json!({}),
+    );
+    canary_judge_v1(&req).map_or(Classification::Error, |r| r.results[0].classification)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, .. ProptestConfig::default() })]
+
+    /// Swapping baseline and canary mirrors High and Low (rank test, symmetric margins).
+    #[test]
+    fn swapping_sides_mirrors_the_label(seed in any::<u64>(), shift in -10.0..10.0f64, n in 50usize..120) {
+        let mut rng = Rng(seed);
+        let base = rng.series(n, 100.0, 5.0);
+        let canary: Vec<f64> = rng.series(n, 100.0 + shift, 5.0);
+        let cfg = json!({"test": "rank"});
+        prop_assert_eq!(label(&canary, &base, &cfg), mirrored(label(&base, &canary, &cfg)));
+    }
+
+    /// A larger injected shift never turns High into Pass.
+    #[test]
+    fn a_larger_shift_never_passes_what_a_smaller_failed(seed in any::<u64>(), shift in 0.0..0.2f64, more in 0.0..0.5f64) {
+        let mut rng = Rng(seed);
+        let base = rng.series(60, 100.0, 5.0);
+        let noise = rng.series(60, 100.0, 5.0);
+        let cfg = json!({"effectSize": {"allowedIncrease": 1.02}});
+        let small: Vec<f64> = noise.iter().map(|v| v * (1.0 + shift)).collect();
+        let large: Vec<f64> = noise.iter().map(|v| v * (1.0 + shift + more)).collect();
+        if label(&base, &small, &cfg) == Classification::High {
+            prop_assert_eq!(label(&base, &large, &cfg), Classification::High);
+        }
+    }
+}
