@@ -2,8 +2,12 @@
 //! regression, on real recorded series (`fixtures/nab/`, NAB, MIT licence):
 //!
 //! ```text
-//! cargo run --release --example evaluate -- [TRIALS] [SEED]
+//! cargo run --release --example evaluate -- [TRIALS] [SEED] [V1_SETTINGS]
 //! ```
+//!
+//! `V1_SETTINGS` is JSON for `canary-judge-v1`'s `analysisConfigurations.canary` on the
+//! continuous metrics (default `{}`), e.g. `'{"effectSize": {"allowedIncrease": 1.05,
+//! "allowedDecrease": 0.95}}'`, to see how a margin trades false alarms for detection.
 //!
 //! A canary is built from one series, as a canary runs beside its baseline: a stretch of 2n
 //! consecutive points (outside NAB's labelled anomaly windows) is dealt at random into two halves,
@@ -240,6 +244,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let trials: usize = args.first().map_or(Ok(1000), |a| a.parse())?;
     let seed: u64 = args.get(1).map_or(Ok(1), |a| a.parse())?;
+    let v1_settings: Value = args
+        .get(2)
+        .map_or(Ok(json!({})), |a| serde_json::from_str(a))?;
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/nab");
     let series = load(&root)?;
     let traffic: Vec<&Series> = series
@@ -249,9 +256,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut rng = Rng(seed);
     let mut errors = 0usize;
     println!(
-        "canary-judge evaluation: {} NAB series, {trials} canaries per row ({}× for no change), seed {seed}",
-        series.len(),
-        2
+        "canary-judge evaluation: {} NAB series, {trials} canaries per row (2× for no change), seed {seed}, v1 settings {v1_settings}",
+        series.len()
     );
     println!("Alarm rate (verdict not Pass), ± one standard error.\n");
     for n in [60usize, 200] {

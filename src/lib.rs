@@ -32,7 +32,9 @@
 //! - [`stats`]: the statistics, written to reproduce Kayenta's binary64 results: two-pass means,
 //!   R-7 percentiles, the Mann-Whitney interval with R's `zeroin`, effect sizes;
 //! - [`mod@judge`]: preprocessing, the Mann-Whitney classifier, the weighted-sum scorer, and the judges
-//!   by name ([`judge::KNOWN_JUDGES`]);
+//!   by name ([`judge::KNOWN_JUDGES`]): Kayenta's `NetflixACAJudge-v1.0` (the default), and the
+//!   improved [`judge::v1`] (`canary-judge-v1`: the right test per metric, decisions by
+//!   intervals and margins, data sufficiency, multiple testing, explanations);
 //! - [`source`]: metric sources without IO: Prometheus and Datadog query building and response
 //!   parsing, and Kayenta's mixer that pairs control and experiment series. A controller brings
 //!   its own HTTP client; the `canary-judge` binary's `analyze` command is one such shell.

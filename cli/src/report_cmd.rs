@@ -5,6 +5,7 @@ use crate::files::{iso, read, read_pairs};
 use crate::replay_cmd::not_passing;
 use canary_judge::analysis::{pair_in_window, JudgementWindow};
 use canary_judge::judge::{judge_metric, ClassifierPath, JudgedMetric, MetricSettings};
+use canary_judge::model::Evidence;
 use canary_judge::model::{CanaryAnalysisResult, CanaryConfig, Classification, MetricSetPair};
 use canary_judge::{judge_with, CanaryJudgeResult, JudgeRequest, ScoreThresholds};
 use clap::Args;
@@ -112,10 +113,13 @@ fn read_replay(path: &Path) -> Result<SavedReplay, String> {
     Ok(saved)
 }
 
-/// Judges each pair on its own for the explanations and pictures.
+/// Judges each pair on its own for the explanations and pictures. When `result` comes from
+/// an improved judge, its per-metric results (label, reason, evidence) replace Kayenta's, so the
+/// page explains the verdict that was given.
 fn details<'a>(
     config: &CanaryConfig,
     pairs: &'a [MetricSetPair],
+    result: &CanaryJudgeResult,
 ) -> Result<Vec<(&'a MetricSetPair, JudgedMetric)>, String> {
     pairs
         .iter()
@@ -126,12 +130,36 @@ fn details<'a>(
                 .iter()
                 .find(|m| m.name == pair.name)
                 .ok_or_else(|| format!("no metric config for '{}'", pair.name))?;
-            Ok((
-                pair,
-                judge_metric(index, pair, metric).map_err(|e| e.to_string())?,
-            ))
+            let mut judged = judge_metric(index, pair, metric).map_err(|e| e.to_string())?;
+            if let Some(r) = result.results.get(index).filter(|r| evidence(r).is_some()) {
+                judged.result = r.clone();
+            }
+            Ok((pair, judged))
         })
         .collect()
+}
+
+/// The improved judges' evidence of a result, if any.
+fn evidence(r: &CanaryAnalysisResult) -> Option<&Evidence> {
+    r.result_metadata
+        .as_ref()
+        .and_then(|m| m.evidence.as_deref())
+}
+
+/// What an improved judge's rule means, in a sentence.
+fn rule_words(rule: &str) -> &'static str {
+    match rule {
+        "significant-beyond-margin" => "The change is statistically significant, after adjusting for the number of metrics judged, and larger than the allowed change.",
+        "within-margin" => "The change is real but within the allowed change, so the metric passes.",
+        "equivalent" => "The whole confidence interval lies within the allowed change: the canary is shown to be equivalent.",
+        "not-significant" => "The data do not show a change at this confidence; more data would narrow the interval.",
+        "insufficient-data" => "Too few points to judge: the metric is left out of the score until it has enough.",
+        "no-data" => "One side has no data.",
+        "threshold" => "An absolute limit on the canary alone was crossed.",
+        "threshold-met" => "The canary stays within its absolute limits.",
+        "error" => "The classification failed; the metric counts neither for nor against the canary.",
+        _ => "",
+    }
 }
 
 fn report(args: &ReportArgs) -> Result<String, String> {
@@ -154,7 +182,7 @@ fn report(args: &ReportArgs) -> Result<String, String> {
                 metric_set_pair_list: pairs.clone(),
             };
             let result = judge_with(None, &request).map_err(|e| e.to_string())?;
-            let details = details(&config, &pairs)?;
+            let details = details(&config, &pairs, &result)?;
             verdict_section(&mut html, "Canary report", &result, thresholds);
             metric_sections(&mut html, &details);
             format!("{} ({})", result.score.classification, result.score.score)
@@ -211,7 +239,7 @@ fn report(args: &ReportArgs) -> Result<String, String> {
                         ));
                     }
                     verdict_section(&mut html, &title, &result, thresholds);
-                    metric_sections(&mut html, &details(&config, &in_window)?);
+                    metric_sections(&mut html, &details(&config, &in_window, &result)?);
                 }
                 None => {
                     verdict_section(&mut html, &title, saved_result, thresholds);
@@ -281,6 +309,13 @@ fn severity(r: &JudgedMetric) -> (u8, f64) {
 /// The explanation of one metric's classification, in words.
 fn explain(j: &JudgedMetric) -> String {
     let r = &j.result;
+    if let Some(e) = evidence(r) {
+        return format!(
+            "{} {}",
+            r.classification_reason.as_deref().unwrap_or(""),
+            rule_words(&e.rule)
+        );
+    }
     let s: &MetricSettings = &j.settings;
     let (cm, em) = (r.control_metadata.stats, r.experiment_metadata.stats);
     let means = format!(
@@ -474,13 +509,54 @@ fn ecdf_chart(control: &[f64], experiment: &[f64]) -> String {
 }
 
 /// The interval against the ±25% margin of the estimate, on a number line.
-fn interval_chart(j: &JudgedMetric) -> String {
-    let Some(mw) = j.classification.as_ref().and_then(|c| c.interval) else {
-        return String::new();
-    };
+/// An interval to draw: estimate, ends, and the shaded band around no change.
+struct IntervalView {
+    estimate: f64,
+    lower: f64,
+    upper: f64,
+    band: (f64, f64),
+    caption: String,
+}
+
+fn interval_view(j: &JudgedMetric) -> Option<IntervalView> {
+    if let Some(e) = evidence(&j.result) {
+        let pct = |x: Option<f64>| x.filter(|v| v.is_finite()).map(|v| v * 100.0);
+        let (estimate, lower, upper) = (
+            pct(e.relative_estimate)?,
+            pct(e.relative_lower)?,
+            pct(e.relative_upper)?,
+        );
+        let (dec, inc) = (
+            e.allowed_decrease.unwrap_or(0.0) * 100.0,
+            e.allowed_increase.unwrap_or(0.0) * 100.0,
+        );
+        return Some(IntervalView {
+            estimate,
+            lower,
+            upper,
+            band: (-dec, inc),
+            caption: format!(
+                "{}% confidence interval of the change relative to the baseline, in % (black), its estimate (dot), and the allowed change (shaded)",
+                num(e.confidence.unwrap_or(0.0) * 100.0)
+            ),
+        });
+    }
+    let mw = j.classification.as_ref().and_then(|c| c.interval)?;
     let bound = 0.25 * mw.estimate.abs();
-    let lo = mw.lower.min(mw.upper).min(-bound).min(0.0);
-    let hi = mw.lower.max(mw.upper).max(bound).max(0.0);
+    Some(IntervalView {
+        estimate: mw.estimate,
+        lower: mw.lower,
+        upper: mw.upper,
+        band: (-bound, bound),
+        caption: "98% confidence interval of the shift (black), its estimate (dot), and the ±25% margin around no change (shaded)".into(),
+    })
+}
+
+fn interval_chart(view: &IntervalView) -> String {
+    let mw = view;
+    let (band_lo, band_hi) = view.band;
+    let lo = mw.lower.min(mw.upper).min(band_lo).min(0.0);
+    let hi = mw.lower.max(mw.upper).max(band_hi).max(0.0);
     let span = if hi > lo { hi - lo } else { 1.0 };
     let (lo, hi) = (lo - 0.1 * span, hi + 0.1 * span);
     let x = |v: f64| PAD + (v - lo) / (hi - lo) * (W - 2.0 * PAD);
@@ -495,8 +571,8 @@ fn interval_chart(j: &JudgedMetric) -> String {
 <text x="{:.1}" y="62" class="ax" text-anchor="middle">{}</text>
 <text x="{:.1}" y="62" class="ax" text-anchor="middle">{}</text>
 </svg>"#,
-        x(-bound),
-        (x(bound) - x(-bound)).max(1.0),
+        x(band_lo),
+        (x(band_hi) - x(band_lo)).max(1.0),
         x(0.0),
         x(0.0),
         x(mw.lower),
@@ -516,16 +592,20 @@ fn charts(pair: &MetricSetPair, j: &JudgedMetric) -> String {
     if finite(c).is_empty() && finite(e).is_empty() {
         return "<p><em>No data on either side.</em></p>".into();
     }
-    let interval = interval_chart(j);
+    let interval = interval_view(j)
+        .map(|v| {
+            format!(
+                "<figure>{}<figcaption>{}</figcaption></figure>",
+                interval_chart(&v),
+                esc(&v.caption)
+            )
+        })
+        .unwrap_or_default();
     format!(
         r#"<div class="charts"><figure>{}<figcaption>Over time (sample by sample)</figcaption></figure><figure>{}<figcaption>Distribution: share of values at or below each level</figcaption></figure></div>{}"#,
         time_chart(c, e),
         ecdf_chart(c, e),
-        if interval.is_empty() {
-            String::new()
-        } else {
-            format!("<figure>{interval}<figcaption>98% confidence interval of the shift (black), its estimate (dot), and the ±25% margin around no change (shaded)</figcaption></figure>")
-        }
+        interval
     )
 }
 
@@ -708,7 +788,7 @@ fn metric_sections(html: &mut String, details: &[(&MetricSetPair, JudgedMetric)]
             .partial_cmp(&severity(&b.1))
             .unwrap_or(std::cmp::Ordering::Equal)
     });
-    html.push_str(r#"<p class="legend"><span><i class="sw" style="background:#2b6cb0"></i>baseline</span><span><i class="sw" style="background:#dd6b20"></i>canary</span><span><i class="sw" style="background:#e2e8f0;height:.8rem"></i>±25% of the estimated shift</span></p>"#);
+    html.push_str(r#"<p class="legend"><span><i class="sw" style="background:#2b6cb0"></i>baseline</span><span><i class="sw" style="background:#dd6b20"></i>canary</span><span><i class="sw" style="background:#e2e8f0;height:.8rem"></i>margin around no change</span></p>"#);
     for (pair, j) in order {
         let r = &j.result;
         let tags: Vec<String> = r.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();

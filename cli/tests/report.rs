@@ -290,3 +290,45 @@ fn report_refuses_a_replay_that_the_data_do_not_reproduce() {
     assert!(stderr.contains("not a saved replay"), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A config naming the improved judge: the page explains its labels (reasons with numbers, the
+/// rule in words) and draws its interval against the allowed change.
+#[test]
+fn report_explains_the_improved_judge() {
+    let dir = temp("v1");
+    let path = root().join("fixtures/requests/v1-nab.json");
+    let request: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("fixture")).expect("json");
+    let config = dir.join("config.json");
+    std::fs::write(&config, request["canaryConfig"].to_string()).expect("write");
+    let out = dir.join("report.html");
+    let (code, _, stderr) = run(&[
+        "report".as_ref(),
+        "--config".as_ref(),
+        config.as_os_str(),
+        "--pairs".as_ref(),
+        path.as_os_str(),
+        "--pass".as_ref(),
+        "95".as_ref(),
+        "--marginal".as_ref(),
+        "75".as_ref(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let html = std::fs::read_to_string(&out).expect("html");
+    assert!(html.contains(r#"id="verdict">Fail<"#));
+    assert!(
+        html.contains("request_latency_ms: canary +15."),
+        "the improved judge's reason"
+    );
+    assert!(
+        html.contains("larger than the allowed change"),
+        "the rule in words"
+    );
+    assert!(html.contains("confidence interval of the change relative to the baseline"));
+    assert!(
+        !html.contains("a quarter of the estimate"),
+        "no Kayenta explanation for a v1 label"
+    );
+}

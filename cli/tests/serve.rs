@@ -79,6 +79,27 @@ async fn remote_judge_contract() {
     req["somethingNew"] = json!({"a": 1});
     let (status, _) = post(&client, &format!("{}/judge", server.base), req.to_string()).await;
     assert_eq!(status, 200);
+
+    // A config naming the improved judge gets it, evidence and all; its bad settings are a 400
+    // naming the key.
+    let v1 =
+        std::fs::read_to_string(root().join("fixtures/requests/v1-nab.json")).expect("fixture");
+    let (status, body) = post(&client, &format!("{}/judge", server.base), v1.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["judgeName"], "canary-judge-v1");
+    assert_eq!(
+        body["results"][0]["resultMetadata"]["rule"],
+        "significant-beyond-margin"
+    );
+    let mut bad: Value = serde_json::from_str(&v1).expect("json");
+    bad["canaryConfig"]["metrics"][0]["analysisConfigurations"]["canary"]["test"] = json!("magic");
+    let (status, body) = post(&client, &format!("{}/judge", server.base), bad.to_string()).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body.to_string()
+            .contains("analysisConfigurations.canary.test"),
+        "{body}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -211,20 +211,21 @@ impl V1MetricSettings {
                 "\"cles\" is not supported by canary-judge-v1, which reads allowed and critical effect sizes as ratios to the baseline".into(),
             ));
         }
-        let test =
-            match reader.string(get("test"), "test")? {
-                None | Some("auto") => TestChoice::Auto,
-                Some("rank") => TestChoice::Rank,
-                Some("distribution") => TestChoice::Distribution,
-                Some("rate") => TestChoice::Rate,
-                Some("threshold") => TestChoice::Threshold,
-                Some(other) => return Err(reader.invalid(
+        let test = match reader.string(get("test"), "test")? {
+            None | Some("auto") => TestChoice::Auto,
+            Some("rank") => TestChoice::Rank,
+            Some("distribution") => TestChoice::Distribution,
+            Some("rate") => TestChoice::Rate,
+            Some("threshold") => TestChoice::Threshold,
+            Some(other) => {
+                return Err(reader.invalid(
                     "test",
                     format!(
                         "must be one of auto, rank, distribution, rate, threshold; got \"{other}\""
                     ),
-                )),
-            };
+                ))
+            }
+        };
         let denominator = reader
             .string(get("denominator"), "denominator")?
             .map(str::to_string);
@@ -328,20 +329,21 @@ fn threshold_rule(
     let Some(map) = reader.object(v, "threshold")? else {
         return Ok(None);
     };
-    let aggregate =
-        match reader.string(map.get("aggregate"), "threshold.aggregate")? {
-            None | Some("mean") => Aggregate::Mean,
-            Some("rate") => Aggregate::Rate,
-            Some(p) => match p.strip_prefix('p').and_then(|n| n.parse::<f64>().ok()) {
-                Some(n) if n > 0.0 && n <= 100.0 => Aggregate::Percentile(n),
-                _ => return Err(reader.invalid(
+    let aggregate = match reader.string(map.get("aggregate"), "threshold.aggregate")? {
+        None | Some("mean") => Aggregate::Mean,
+        Some("rate") => Aggregate::Rate,
+        Some(p) => match p.strip_prefix('p').and_then(|n| n.parse::<f64>().ok()) {
+            Some(n) if n > 0.0 && n <= 100.0 => Aggregate::Percentile(n),
+            _ => {
+                return Err(reader.invalid(
                     "threshold.aggregate",
                     format!(
                         "must be \"mean\", \"rate\" or a percentile such as \"p99\", got \"{p}\""
                     ),
-                )),
-            },
-        };
+                ))
+            }
+        },
+    };
     let bound = |key: &str| -> Result<Option<f64>, JudgeError> {
         match map.get(key) {
             None | Some(Value::Null) => Ok(None),
