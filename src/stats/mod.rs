@@ -58,11 +58,5 @@ pub enum StatsError {
     ProbabilityOutOfRange(f64),
 }
 // TEMPORARY STUB LINES (not committed)
-pub mod ks_test;
-pub mod quantile_ci;
 pub mod rank_test;
-pub mod rate_test;
-pub use ks_test::{ks_test, KsTest, KsTestError};
-pub use quantile_ci::{quantile_interval, quantile_shift, QuantileInterval, QuantileShift};
 pub use rank_test::{rank_test, RankTest, RankTestError};
-pub use rate_test::{rate_test, RateTest, RateTestError};
