@@ -4,18 +4,23 @@
 //! panics on data. Bit-exactness notes are given where Kayenta's results depend on the order of
 //! floating-point operations.
 
+mod binomial;
 mod effect_size;
+mod ks_test;
 mod mann_whitney;
 mod normal;
 mod outliers;
 mod percentile;
+mod quantile_ci;
 mod rank;
 mod rank_sum;
+mod rate_test;
 mod sample;
 mod summary;
 mod zeroin;
 
 pub use effect_size::{cles, cohen_d, mean_ratio};
+pub use ks_test::{ks_test, KsTest, KsTestError, KS_EXACT_LIMIT};
 pub use mann_whitney::{
     kayenta_interval, kayenta_interval_direct, wilcoxon_z, wilcoxon_z_direct, MannWhitneyInterval,
 };
@@ -23,7 +28,12 @@ pub use normal::{erf_inv, normal_quantile};
 pub(crate) use outliers::iqr_fences as outliers_fences;
 pub use outliers::{iqr_outliers, ksigma_outliers};
 pub use percentile::percentile;
+pub use quantile_ci::{
+    order_statistic_ranks, quantile_interval, quantile_shift, QuantileError, QuantileInterval,
+    QuantileShift,
+};
 pub use rank::average_ranks;
+pub use rate_test::{rate_test, RateTest, RateTestError, RATE_TEST_MAX_EVENTS};
 pub use sample::SortedSample;
 pub use summary::{mean, summary_stats, variance};
 pub use zeroin::{zeroin, ZeroinOutcome, ZEROIN_MAX_ITERATIONS, ZEROIN_TOLERANCE};
