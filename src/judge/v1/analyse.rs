@@ -234,7 +234,10 @@ pub(super) fn continuous(
         }
         let mut best: Option<Component> = None;
         for q in quantiles {
-            let shift = quantile_shift(canary, base, q, confidence);
+            let shift = match quantile_shift(canary, base, q, confidence) {
+                Ok(s) => s,
+                Err(e) => return Outcome::Failed(e.to_string()),
+            };
             let rel = relative(shift.estimate, shift.baseline.estimate);
             let name = format!("p{}", q * 100.0);
             analysis.checks.push(Check {
