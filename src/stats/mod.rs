@@ -67,6 +67,3 @@ pub enum StatsError {
     #[error("probability {0} is outside (0, 1)")]
     ProbabilityOutOfRange(f64),
 }
-// TEMPORARY STUB LINES (not committed)
-pub mod rank_test;
-pub use rank_test::{rank_test, RankTest, RankTestError};
