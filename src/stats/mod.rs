@@ -14,6 +14,7 @@ mod percentile;
 mod quantile_ci;
 mod rank;
 mod rank_sum;
+mod rank_test;
 mod rate_test;
 mod sample;
 mod summary;
@@ -33,6 +34,7 @@ pub use quantile_ci::{
     QuantileShift,
 };
 pub use rank::average_ranks;
+pub use rank_test::{kth_pairwise_difference, rank_test, RankTest, RankTestError, RankTestSide};
 pub use rate_test::{rate_test, RateTest, RateTestError, RATE_TEST_MAX_EVENTS};
 pub use sample::SortedSample;
 pub use summary::{mean, summary_stats, variance};
