@@ -211,6 +211,9 @@ fn alarms(req: &JudgeRequest, errors: &mut usize) -> bool {
     }
 }
 
+/// A change made to the canary's points.
+type Injection = Box<dyn Fn(&mut Vec<f64>)>;
+
 #[derive(Default)]
 struct Tally {
     kayenta: usize,
@@ -264,7 +267,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("n = {n} points a side\n");
         println!("| canary                       | trials | Kayenta judge   | canary-judge-v1 | v1 + denominator |");
         println!("| ---------------------------- | -----: | --------------: | --------------: | ---------------: |");
-        let continuous: Vec<(String, Box<dyn Fn(&mut Vec<f64>)>, usize)> = vec![
+        let continuous: Vec<(String, Injection, usize)> = vec![
             (
                 "no change".into(),
                 Box::new(|_: &mut Vec<f64>| {}),
@@ -320,12 +323,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 };
                 inject(&mut canary);
                 t.trials += 1;
-                let pairs = || vec![("m", json!({}), base.as_slice(), canary.as_slice())];
+                let pairs = |settings: &Value| {
+                    vec![("m", settings.clone(), base.as_slice(), canary.as_slice())]
+                };
                 t.kayenta += usize::from(alarms(
-                    &request("NetflixACAJudge-v1.0", pairs()),
+                    &request("NetflixACAJudge-v1.0", pairs(&json!({}))),
                     &mut errors,
                 ));
-                t.v1 += usize::from(alarms(&request("canary-judge-v1", pairs()), &mut errors));
+                t.v1 += usize::from(alarms(
+                    &request("canary-judge-v1", pairs(&v1_settings)),
+                    &mut errors,
+                ));
             }
             row(label, &t, false);
         }

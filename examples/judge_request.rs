@@ -16,7 +16,7 @@ fn main() -> Result<(), Box<dyn Error>> {
     let request = parse_request(&text)?;
     let result = judge(&request)?;
     for r in &result.results {
-        let ratio = r.result_metadata.map_or(f64::NAN, |m| m.ratio);
+        let ratio = r.result_metadata.as_ref().map_or(f64::NAN, |m| m.ratio);
         println!(
             "{:<12} {:<17} ratio {:>8.4}  {}",
             r.name,

@@ -170,7 +170,11 @@ pub(super) fn decide(ctx: &Context<'_>, outcome: Outcome, analysis: Analysis) ->
                 return done(label, reason, evidence, critical);
             }
         }
-        let c = &components[0];
+        // Report the component that was significant.
+        let c = components
+            .iter()
+            .find(|c| component_adjusted(c) <= ctx.alpha)
+            .unwrap_or(&components[0]);
         fill(&mut evidence, c, "within-margin");
         let reason = format!(
             "{name}: significant but within the allowed change: {}, {p_text}, {counts}; {} → Pass",

@@ -32,13 +32,49 @@
 //! median is 0; a baseline level of 0 makes any increase infinitely large); rate changes are the
 //! rate ratio − 1. Margins default to 0 (Kayenta's 1.0).
 //!
-//! Worked example: latency with `allowedIncrease: 1.1`, baseline median 200 ms, 60 points a side,
-//! Hodges–Lehmann shift +24.8 ms (99% CI +16.2 … +32.0 ms), p = 0.0003, one other metric with
-//! p = 0.4. Holm: 2 × 0.0003 = 0.0006 ≤ 0.01, so the change is real; +24.8 / 200 = +12.4% is above
-//! the allowed +10%, so latency is High: "latency: canary +12.4% (99% CI +8.1% … +16.0%),
-//! p = 0.0003 (adjusted 0.0006), n = 60/60; allowed −0.0% … +10.0% → High". Had the shift been
-//! +8%, latency would Pass with rule `within-margin`; had the interval been −4% … +6% with
-//! p = 0.5, it would Pass with rule `equivalent`.
+//! Worked example (run as a doctest): latency may rise by 10% (`allowedIncrease: 1.1`, direction
+//! `increase`), CPU by ±10%; 60 points a side. Latency's Hodges–Lehmann shift is +12.3% of the
+//! baseline's median with a 99% interval of +8.9% … +15.5% and p < 0.0001, so the change is real
+//! (Holm over the two metrics still leaves p ≤ 0.01) and larger than the allowed +10%: High. CPU's
+//! interval −1.9% … +1.9% lies inside ±10%: Pass, equivalence shown. Had latency's shift been +8%,
+//! it would Pass with rule `within-margin`.
+//!
+//! ```
+//! use canary_judge::{judge, parse_request, Verdict};
+//! use canary_judge::model::Classification;
+//! use serde_json::json;
+//!
+//! let wave = |k: i32, scale: f64| -> Vec<f64> {
+//!     (0..60).map(|i| ((200 + (i * k) % 41 - 20) as f64 * scale * 10.0).round() / 10.0).collect()
+//! };
+//! let cpu = |k: i32| -> Vec<f64> { (0..60).map(|i| 10.0 + f64::from((i * k) % 11) * 0.1).collect() };
+//! let request = parse_request(&json!({
+//!     "canaryConfig": {
+//!         "judge": {"name": "canary-judge-v1"},
+//!         "classifier": {"groupWeights": {}},
+//!         "metrics": [
+//!             {"name": "latency", "groups": ["latency"], "analysisConfigurations": {"canary":
+//!                 {"direction": "increase", "effectSize": {"allowedIncrease": 1.1}}}},
+//!             {"name": "cpu", "groups": ["system"], "analysisConfigurations": {"canary":
+//!                 {"effectSize": {"allowedIncrease": 1.1, "allowedDecrease": 0.9}}}}]},
+//!     "scoreThresholds": {"pass": 95, "marginal": 75},
+//!     "metricSetPairList": [
+//!         {"name": "latency", "values": {"control": wave(37, 1.0), "experiment": wave(53, 1.124)}},
+//!         {"name": "cpu", "values": {"control": cpu(7), "experiment": cpu(5)}}]
+//! }).to_string())?;
+//! let result = judge(&request)?;
+//! let latency = &result.results[0];
+//! assert_eq!(latency.classification, Classification::High);
+//! assert_eq!(
+//!     latency.classification_reason.as_deref(),
+//!     Some("latency: canary +12.3% (99% CI +8.9% … +15.5%), p < 0.0001, n = 60/60; \
+//!           allowed +10.0%, decreases ignored → High")
+//! );
+//! let cpu = result.results[1].result_metadata.as_ref().and_then(|m| m.evidence.as_deref());
+//! assert_eq!(cpu.map(|e| e.rule.as_str()), Some("equivalent"));
+//! assert_eq!(result.score.classification, Verdict::Fail);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 //!
 //! # Data sufficiency
 //! Fewer than `minSamples` points on a side (default 50; 1 for `threshold`), or for `rate` fewer
