@@ -14,7 +14,7 @@ mod percentile;
 mod quantile_ci;
 mod rank;
 mod rank_sum;
-mod rank_test;
+pub mod rank_test;
 mod rate_test;
 mod sample;
 mod summary;
