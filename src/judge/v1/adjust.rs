@@ -13,21 +13,30 @@ use super::settings::MultipleTesting;
 /// Ties keep their input order (a stable sort), so the result is deterministic. NaN p-values
 /// are treated as 1. Empty input gives an empty output.
 pub fn adjust_p_values(p: &[f64], method: MultipleTesting) -> Vec<f64> {
+    adjust_with_multipliers(p, method).0
+}
+
+/// Adjusted p-values and, for each, the multiplier its own rank gives it (Holm: `m − j + 1`,
+/// BH: `m / j`, none: 1), in the input order. The multiplier lets a metric's component tests be
+/// judged at the same level as the metric.
+pub(crate) fn adjust_with_multipliers(p: &[f64], method: MultipleTesting) -> (Vec<f64>, Vec<f64>) {
     let clean: Vec<f64> = p
         .iter()
         .map(|&x| if x.is_nan() { 1.0 } else { x.clamp(0.0, 1.0) })
         .collect();
     let m = clean.len();
     if m == 0 || method == MultipleTesting::None {
-        return clean;
+        return (clean, vec![1.0; m]);
     }
     let mut order: Vec<usize> = (0..m).collect();
     order.sort_by(|&a, &b| clean[a].total_cmp(&clean[b]));
     let mut adjusted = vec![1.0; m];
+    let mut multipliers = vec![1.0; m];
     match method {
         MultipleTesting::Holm => {
             let mut running = 0.0_f64;
             for (rank, &i) in order.iter().enumerate() {
+                multipliers[i] = (m - rank) as f64;
                 let v = ((m - rank) as f64 * clean[i]).min(1.0);
                 running = running.max(v);
                 adjusted[i] = running;
@@ -36,6 +45,7 @@ pub fn adjust_p_values(p: &[f64], method: MultipleTesting) -> Vec<f64> {
         MultipleTesting::Bh => {
             let mut running = 1.0_f64;
             for (rank, &i) in order.iter().enumerate().rev() {
+                multipliers[i] = m as f64 / (rank + 1) as f64;
                 let v = (m as f64 * clean[i] / (rank + 1) as f64).min(1.0);
                 running = running.min(v);
                 adjusted[i] = running;
@@ -43,7 +53,7 @@ pub fn adjust_p_values(p: &[f64], method: MultipleTesting) -> Vec<f64> {
         }
         MultipleTesting::None => {}
     }
-    adjusted
+    (adjusted, multipliers)
 }
 
 #[cfg(test)]

@@ -20,8 +20,9 @@ pub(super) struct Context<'a> {
     pub settings: &'a V1MetricSettings,
     pub alpha: f64,
     pub confidence: f64,
-    /// The metric's adjusted p-value (present for `Outcome::Tested`).
-    pub adjusted: Option<f64>,
+    /// The metric's adjusted p-value and its multiple-testing multiplier (present for a tested,
+    /// non-muted metric).
+    pub adjusted: Option<(f64, f64)>,
 }
 
 /// Decides one metric. Order: a failed classification is `Error`; a crossed threshold is
@@ -115,21 +116,13 @@ pub(super) fn decide(ctx: &Context<'_>, outcome: Outcome, analysis: Analysis) ->
             );
         }
     };
-    let adjusted = ctx.adjusted.unwrap_or(p);
+    let (adjusted, multiplier) = ctx.adjusted.unwrap_or((p, 1.0));
     evidence.p_value = Some(p);
     evidence.adjusted_p_value = Some(adjusted);
     let k = components.len() as f64;
-    // A component shares the metric's adjustment in proportion to its own p-value.
-    let component_adjusted = |c: &Component| -> f64 {
-        let own = (k * c.p).min(1.0);
-        if p > 0.0 {
-            (own * adjusted / p).min(1.0)
-        } else if own == 0.0 {
-            adjusted
-        } else {
-            1.0
-        }
-    };
+    // A component is judged at its metric's level: Bonferroni within the metric, times the
+    // metric's multiple-testing multiplier.
+    let component_adjusted = |c: &Component| -> f64 { (k * c.p * multiplier).min(1.0) };
     let significant = adjusted <= ctx.alpha;
     let p_text = if pval(adjusted) != pval(p) {
         format!(

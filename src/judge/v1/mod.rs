@@ -178,10 +178,11 @@ pub fn canary_judge_v1(request: &JudgeRequest) -> Result<CanaryJudgeResult, Judg
             _ => 1.0,
         })
         .collect();
-    let adjusted_values = adjust_p_values(&raw, judgement.multiple_testing);
+    let (adjusted_values, multipliers) =
+        adjust::adjust_with_multipliers(&raw, judgement.multiple_testing);
     let mut adjusted = vec![None; prepared.len()];
-    for (&i, &a) in family.iter().zip(&adjusted_values) {
-        adjusted[i] = Some(a);
+    for ((&i, &a), &k) in family.iter().zip(&adjusted_values).zip(&multipliers) {
+        adjusted[i] = Some((a, k));
     }
 
     let weights = result_weights(&prepared);
