@@ -296,7 +296,8 @@ fn rank(r: &CanaryAnalysisResult) -> u8 {
 
 /// How bad a result is, for ordering: failures first, then by how far the ratio is from 1.
 fn severity(r: &JudgedMetric) -> (u8, f64) {
-    let rank = rank(&r.result);
+    // Muted metrics count for nothing: last.
+    let rank = if r.result.muted { 4 } else { rank(&r.result) };
     let ratio = r.result.result_metadata.as_ref().map_or(1.0, |m| m.ratio);
     let distance = if ratio.is_finite() {
         (ratio - 1.0).abs()
@@ -311,7 +312,7 @@ fn explain(j: &JudgedMetric) -> String {
     let r = &j.result;
     if let Some(e) = evidence(r) {
         return format!(
-            "{} {}",
+            "{}. {}",
             r.classification_reason.as_deref().unwrap_or(""),
             rule_words(&e.rule)
         );
@@ -537,7 +538,7 @@ fn interval_view(j: &JudgedMetric) -> Option<IntervalView> {
             band: (-dec, inc),
             caption: format!(
                 "{}% confidence interval of the change relative to the baseline, in % (black), its estimate (dot), and the allowed change (shaded)",
-                num(e.confidence.unwrap_or(0.0) * 100.0)
+                e.confidence.unwrap_or(0.0) * 100.0
             ),
         });
     }
