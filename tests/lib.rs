@@ -4,4 +4,5 @@
 mod conformance;
 mod props;
 mod regression;
+mod stream;
 mod wire;
