@@ -2,9 +2,14 @@
 //! a canary's lifetime, and the final pass/fail decision over their scores.
 //!
 //! Times are epoch milliseconds; the caller supplies "now", so every function here is pure.
+//!
+//! [`stream`] holds what a replay needs to judge a recording while reading it in time order:
+//! which judgements can be made so far, and per series only the samples they need.
 
 use crate::model::CanaryJudgeResult;
 use thiserror::Error;
+
+pub mod stream;
 
 const MINUTE_MS: i64 = 60_000;
 
@@ -322,6 +327,24 @@ pub struct RecordedSpan {
     pub step_ms: i64,
 }
 
+impl RecordedSpan {
+    /// The index of the first sample at or after `t_ms` (0 before the start): sample `k` is at
+    /// `start + k·step`, so the window `[from, to)` holds the samples `first_at_or_after(from)`
+    /// up to, not including, `first_at_or_after(to)` (as many as were recorded). Found by
+    /// arithmetic rather than a scan, and shared by [`pair_in_window`] and the streaming
+    /// [`stream::SeriesWindow`], so that both cut a window the same way.
+    ///
+    /// A step ≤ 0 (which [`recorded_span`] never gives) is taken as 1 ms.
+    pub fn first_at_or_after(&self, t_ms: i64) -> u64 {
+        let step = self.step_ms.max(1);
+        let offset = t_ms.saturating_sub(self.start_ms);
+        if offset <= 0 {
+            return 0;
+        }
+        (offset / step + i64::from(offset % step != 0)).unsigned_abs()
+    }
+}
+
 /// The recorded span of `side` (`control` or `experiment`) of a pair, from its `scopes`.
 ///
 /// # Errors
@@ -372,18 +395,13 @@ pub fn pair_in_window(
     pair: &crate::model::MetricSetPair,
     window: &JudgementWindow,
 ) -> Result<crate::model::MetricSetPair, ReplayError> {
-    // Sample k is at start + k·step: the window [from, to) holds k in [⌈(from − start)/step⌉,
-    // ⌈(to − start)/step⌉), found by arithmetic rather than a scan.
     let slice = |values: &[f64], span: RecordedSpan, from: i64, to: i64| -> Vec<f64> {
-        let first_at_or_after = |t: i64| -> usize {
-            let offset = t.saturating_sub(span.start_ms);
-            if offset <= 0 {
-                return 0;
-            }
-            let k = offset / span.step_ms + i64::from(offset % span.step_ms != 0);
-            usize::try_from(k).unwrap_or(usize::MAX).min(values.len())
+        let index = |t: i64| -> usize {
+            usize::try_from(span.first_at_or_after(t))
+                .unwrap_or(usize::MAX)
+                .min(values.len())
         };
-        let (a, b) = (first_at_or_after(from), first_at_or_after(to));
+        let (a, b) = (index(from), index(to));
         values
             .get(a..b.max(a))
             .map(<[f64]>::to_vec)

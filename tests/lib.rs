@@ -1,8 +1,9 @@
 //! The integration tests, in one binary (as jiff does): the Kayenta conformance suite, the wire
-//! format, properties and regressions.
+//! format, properties and regressions, the improved judge, and streamed replay windows.
 
 mod conformance;
 mod props;
 mod regression;
+mod stream;
 mod v1_judge;
 mod wire;

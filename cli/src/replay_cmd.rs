@@ -3,13 +3,16 @@
 use crate::files::{iso, read, read_pairs};
 use canary_judge::analysis::{
     did_pass_thresholds, has_few_points, pair_in_window, recorded_range, schedule, stops_analysis,
-    ScheduleRequest, FEW_POINTS_WARNING,
+    JudgementWindow, ScheduleRequest, FEW_POINTS_WARNING,
 };
 use canary_judge::model::{CanaryConfig, MetricSetPair};
 use canary_judge::{judge_with, CanaryJudgeResult, JudgeRequest, ScoreThresholds};
 use clap::Args;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+mod stream;
 
 /// Arguments of `canary-judge replay`.
 #[derive(Debug, Args)]
@@ -23,8 +26,10 @@ pub(crate) struct ReplayArgs {
     #[arg(long, required_unless_present_any = ["csv", "prometheus_dumps"])]
     pairs: Option<PathBuf>,
     /// A metric recorded as two CSV files of `timestamp,value` rows (as in NAB's files):
-    /// `METRIC=BASELINE.csv,CANARY.csv`; repeatable. Gaps of whole steps become NaN; unsorted or
-    /// repeated timestamps and irregular steps are errors naming the file and line.
+    /// `METRIC=BASELINE.csv,CANARY.csv`; repeatable. The step is the smallest gap between the
+    /// first 8 rows; gaps of whole steps become NaN; unsorted or repeated timestamps and
+    /// irregular steps are errors naming the file and line. With only CSV inputs the files are
+    /// streamed (see --in-memory).
     #[arg(long = "csv", value_name = "METRIC=BASELINE.csv,CANARY.csv")]
     csv: Vec<String>,
     /// A metric recorded as two saved Prometheus `query_range` responses:
@@ -57,8 +62,15 @@ pub(crate) struct ReplayArgs {
     #[arg(long = "judge", value_name = "NAME")]
     judge_name: Option<String>,
     /// Print Kayenta's `CanaryAnalysisExecutionResult` JSON instead of the timeline table.
+    /// Judgements are written as they are made: after an input error found part-way through a
+    /// streamed recording, standard output holds an incomplete document (the exit code is 2).
     #[arg(long)]
     json: bool,
+    /// Read every input whole before judging. By default CSV-only recordings (`--csv`) are
+    /// streamed: the files are read in time order, holding per series only the samples that the
+    /// coming windows need, and reading stops when the analysis stops. The output is the same.
+    #[arg(long)]
+    in_memory: bool,
 }
 
 /// Pairs from `--csv METRIC=BASELINE.csv,CANARY.csv` options.
@@ -156,11 +168,6 @@ pub(crate) fn not_passing(result: &CanaryJudgeResult) -> String {
 /// A progress bar is drawn (on a terminal) from this many judgements on.
 const PROGRESS_FROM: usize = 50;
 
-struct Judgement {
-    window: canary_judge::analysis::JudgementWindow,
-    result: CanaryJudgeResult,
-}
-
 /// Runs the command: 0 when the replayed canary passed its thresholds, 1 when it did not, 2 for
 /// invalid input.
 pub(crate) fn run(args: &ReplayArgs) -> ExitCode {
@@ -179,50 +186,95 @@ pub(crate) fn run(args: &ReplayArgs) -> ExitCode {
     }
 }
 
+/// True when the recording is read as a stream: CSV files only, and not `--in-memory`.
+fn streams(args: &ReplayArgs) -> bool {
+    !args.in_memory && args.pairs.is_none() && args.prometheus_dumps.is_empty()
+}
+
 fn replay(args: &ReplayArgs) -> Result<bool, String> {
     let config: CanaryConfig = canary_judge::parse_json(&read(&args.config)?)
         .map_err(|e| format!("{}: {e}", args.config.display()))?;
-    let mut pairs = match &args.pairs {
-        Some(path) => read_pairs(path)?,
-        None => Vec::new(),
-    };
-    pairs.extend(csv_pairs(&args.csv)?);
-    pairs.extend(dump_pairs(&args.prometheus_dumps, &config)?);
     if !(args.pass.is_finite() && args.marginal.is_finite()) {
         return Err("--pass and --marginal must be finite numbers".into());
     }
     if args.begin_after_mins < 0 || args.lookback_mins < 0 || args.control_offset_mins < 0 {
         return Err("minutes must not be negative".into());
     }
-    let (start, end) = recorded_range(&pairs).map_err(|e| e.to_string())?;
-    let lifetime = (end - start) / 60_000 - args.begin_after_mins;
-    if lifetime <= 0 {
-        return Err(format!(
-            "the recording spans {} minutes; nothing is left after --begin-after-mins {}",
-            (end - start) / 60_000,
-            args.begin_after_mins
-        ));
+    let mut timeline = Timeline::new(args);
+    if streams(args) {
+        stream::replay(args, &config, &mut timeline)?;
+    } else {
+        replay_in_memory(args, &config, &mut timeline)?;
     }
-    let request = ScheduleRequest {
-        start_ms: Some(start),
+    timeline.finish()
+}
+
+/// The schedule's request for a recording that starts at `start_ms` (its first canary sample).
+fn schedule_request(args: &ReplayArgs, start_ms: i64, lifetime: Option<i64>) -> ScheduleRequest {
+    ScheduleRequest {
+        start_ms: Some(start_ms),
         end_ms: None,
-        lifetime_mins: Some(lifetime),
+        lifetime_mins: lifetime,
         interval_mins: args.interval_mins,
         begin_after_mins: args.begin_after_mins,
         lookback_mins: args.lookback_mins,
         control_offset_mins: args.control_offset_mins,
+    }
+}
+
+/// The analysis' lifetime in minutes for a recording over `[start_ms, end_ms)`: whole minutes
+/// after the warm-up.
+fn lifetime(args: &ReplayArgs, start_ms: i64, end_ms: i64) -> Result<i64, String> {
+    let lifetime = (end_ms - start_ms) / 60_000 - args.begin_after_mins;
+    if lifetime <= 0 {
+        return Err(format!(
+            "the recording spans {} minutes; nothing is left after --begin-after-mins {}",
+            (end_ms - start_ms) / 60_000,
+            args.begin_after_mins
+        ));
+    }
+    Ok(lifetime)
+}
+
+/// The judge's request for one window's pairs.
+fn judge_window(
+    args: &ReplayArgs,
+    config: &CanaryConfig,
+    pairs: Vec<MetricSetPair>,
+) -> Result<CanaryJudgeResult, String> {
+    let judge_request = JudgeRequest {
+        canary_config: config.clone(),
+        score_thresholds: ScoreThresholds {
+            pass: args.pass,
+            marginal: args.marginal,
+        },
+        metric_set_pair_list: pairs,
     };
+    judge_with(args.judge_name.as_deref(), &judge_request).map_err(|e| e.to_string())
+}
+
+/// The whole recording in memory (`--pairs`, `--prometheus-dump`, `--in-memory`): every window
+/// judged across cores, then the timeline up to the first stop.
+fn replay_in_memory(
+    args: &ReplayArgs,
+    config: &CanaryConfig,
+    timeline: &mut Timeline,
+) -> Result<(), String> {
+    let mut pairs = match &args.pairs {
+        Some(path) => read_pairs(path)?,
+        None => Vec::new(),
+    };
+    pairs.extend(csv_pairs(&args.csv)?);
+    pairs.extend(dump_pairs(&args.prometheus_dumps, config)?);
+    let (start, end) = recorded_range(&pairs).map_err(|e| e.to_string())?;
+    let request = schedule_request(args, start, Some(lifetime(args, start, end)?));
     let windows = schedule(&request, start).map_err(|e| e.to_string())?;
-    let thresholds = ScoreThresholds {
-        pass: args.pass,
-        marginal: args.marginal,
-    };
     // Judgements are independent, so they run across cores; the analysis then stops at the
     // first score at or below marginal, as Kayenta's does (later ones are discarded).
     let progress = (windows.len() >= PROGRESS_FROM
         && std::io::IsTerminal::is_terminal(&std::io::stderr()))
     .then(|| indicatif::ProgressBar::new(windows.len() as u64));
-    let judged: Vec<Result<Judgement, String>> = {
+    let judged: Vec<Result<(JudgementWindow, CanaryJudgeResult), String>> = {
         use rayon::prelude::*;
         windows
             .into_par_iter()
@@ -232,98 +284,193 @@ fn replay(args: &ReplayArgs) -> Result<bool, String> {
                     .map(|p| pair_in_window(p, &window))
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(|e| e.to_string())?;
-                let judge_request = JudgeRequest {
-                    canary_config: config.clone(),
-                    score_thresholds: thresholds,
-                    metric_set_pair_list: in_window,
-                };
-                let result = judge_with(args.judge_name.as_deref(), &judge_request)
-                    .map_err(|e| e.to_string())?;
+                let result = judge_window(args, config, in_window)?;
                 if let Some(bar) = &progress {
                     bar.inc(1);
                 }
-                Ok(Judgement { window, result })
+                Ok((window, result))
             })
             .collect()
     };
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
-    let mut judgements: Vec<Judgement> = Vec::new();
     for judgement in judged {
-        let judgement = judgement?;
-        let stop = stops_analysis(judgement.result.score.score, Some(args.marginal));
-        judgements.push(judgement);
-        if stop {
+        let (window, result) = judgement?;
+        if timeline.push(&window, &result)? {
             break;
         }
     }
-    let scores: Vec<f64> = judgements.iter().map(|j| j.result.score.score).collect();
-    let (passed, message) =
-        did_pass_thresholds(scores.last().copied(), Some(args.pass), Some(args.marginal));
-    let stopped_early = judgements
-        .last()
-        .is_some_and(|j| stops_analysis(j.result.score.score, Some(args.marginal)));
-    let warnings = judgements.iter().any(|j| has_few_points(&j.result));
-    if args.json {
-        let results: Vec<serde_json::Value> = judgements
-            .iter()
-            .map(|j| {
-                serde_json::json!({
-                    "executionStatus": if stops_analysis(j.result.score.score, Some(args.marginal)) { "TERMINAL" } else { "SUCCEEDED" },
-                    "judgementStartTimeIso": iso(j.window.experiment_start_ms),
-                    "judgementStartTimeMillis": j.window.experiment_start_ms,
-                    "judgementEndTimeIso": iso(j.window.experiment_end_ms),
-                    "judgementEndTimeMillis": j.window.experiment_end_ms,
-                    // Not in Kayenta's shape: the baseline window, so that `report --replay`
-                    // can re-judge this judgement when a control offset was used.
-                    "controlStartTimeMillis": j.window.control_start_ms,
-                    "controlEndTimeMillis": j.window.control_end_ms,
-                    "warnings": if has_few_points(&j.result) { vec![FEW_POINTS_WARNING] } else { vec![] },
-                    "result": {"judgeResult": j.result},
-                })
-            })
-            .collect();
-        let out = serde_json::json!({
-            "executionStatus": if stopped_early { "TERMINAL" } else { "SUCCEEDED" },
-            "canaryAnalysisExecutionResult": {
-                "didPassThresholds": passed,
-                "hasWarnings": warnings,
-                "canaryScoreMessage": message,
-                "canaryScores": scores,
-                "canaryExecutionResults": results,
-            }
-        });
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?
-        );
-    } else {
-        println!(
-            "{:>3}  {:<24}  {:<24}  {:>6}  {:<8}  not passing",
-            "#", "window start", "window end", "score", "verdict"
-        );
-        for j in &judgements {
-            println!(
-                "{:>3}  {:<24}  {:<24}  {:>6.2}  {:<8}  {}",
-                j.window.index,
-                iso(j.window.experiment_start_ms),
-                iso(j.window.experiment_end_ms),
-                j.result.score.score,
-                j.result.score.classification,
-                not_passing(&j.result)
-            );
+    Ok(())
+}
+
+/// The replay's output, judgement by judgement in order: the timeline table (kept, a line a
+/// judgement, and printed at the end), or Kayenta's `CanaryAnalysisExecutionResult` JSON, whose
+/// judgements are written as they come so that a long replay does not hold them all.
+///
+/// Both paths (in memory and streaming) write through this, so their output is the same. The
+/// JSON is written by hand in the order `serde_json` prints its (sorted) maps; a test compares
+/// it with `serde_json::to_string_pretty` of the whole document.
+pub(crate) struct Timeline {
+    json: bool,
+    pass: f64,
+    marginal: f64,
+    out: std::io::BufWriter<std::io::Stdout>,
+    /// Table lines, one a judgement.
+    rows: Vec<String>,
+    scores: Vec<f64>,
+    warnings: bool,
+    stopped: bool,
+}
+
+/// Writing the output failed.
+fn write_error(e: std::io::Error) -> String {
+    format!("cannot write the output: {e}")
+}
+
+impl Timeline {
+    fn new(args: &ReplayArgs) -> Self {
+        Self {
+            json: args.json,
+            pass: args.pass,
+            marginal: args.marginal,
+            out: std::io::BufWriter::new(std::io::stdout()),
+            rows: Vec::new(),
+            scores: Vec::new(),
+            warnings: false,
+            stopped: false,
         }
-        if stopped_early {
-            println!(
-                "stopped: a score at or below the marginal threshold ({})",
-                args.marginal
-            );
-        }
-        if warnings {
-            println!("warning: {FEW_POINTS_WARNING}");
-        }
-        println!("{} {}", if passed { "PASS" } else { "FAIL" }, message);
     }
-    Ok(passed)
+
+    /// Adds the next judgement; true when it stops the analysis (a score at or below marginal),
+    /// after which nothing more may be pushed.
+    fn push(
+        &mut self,
+        window: &JudgementWindow,
+        result: &CanaryJudgeResult,
+    ) -> Result<bool, String> {
+        let stop = stops_analysis(result.score.score, Some(self.marginal));
+        let few = has_few_points(result);
+        if self.json {
+            let element = serde_json::json!({
+                "executionStatus": if stop { "TERMINAL" } else { "SUCCEEDED" },
+                "judgementStartTimeIso": iso(window.experiment_start_ms),
+                "judgementStartTimeMillis": window.experiment_start_ms,
+                "judgementEndTimeIso": iso(window.experiment_end_ms),
+                "judgementEndTimeMillis": window.experiment_end_ms,
+                // Not in Kayenta's shape: the baseline window, so that `report --replay`
+                // can re-judge this judgement when a control offset was used.
+                "controlStartTimeMillis": window.control_start_ms,
+                "controlEndTimeMillis": window.control_end_ms,
+                "warnings": if few { vec![FEW_POINTS_WARNING] } else { vec![] },
+                "result": {"judgeResult": result},
+            });
+            let text = serde_json::to_string_pretty(&element).map_err(|e| e.to_string())?;
+            let out = &mut self.out;
+            let head = if self.scores.is_empty() {
+                "{\n  \"canaryAnalysisExecutionResult\": {\n    \"canaryExecutionResults\": [\n"
+            } else {
+                ",\n"
+            };
+            out.write_all(head.as_bytes()).map_err(write_error)?;
+            write_indented(out, &text, "      ").map_err(write_error)?;
+        } else {
+            self.rows.push(format!(
+                "{:>3}  {:<24}  {:<24}  {:>6.2}  {:<8}  {}",
+                window.index,
+                iso(window.experiment_start_ms),
+                iso(window.experiment_end_ms),
+                result.score.score,
+                result.score.classification,
+                not_passing(result)
+            ));
+        }
+        self.scores.push(result.score.score);
+        self.warnings |= few;
+        self.stopped = stop;
+        Ok(stop)
+    }
+
+    /// Writes the rest (the table, or the JSON's summary) and returns whether the canary
+    /// passed.
+    fn finish(mut self) -> Result<bool, String> {
+        let (passed, message) = did_pass_thresholds(
+            self.scores.last().copied(),
+            Some(self.pass),
+            Some(self.marginal),
+        );
+        let out = &mut self.out;
+        if self.json {
+            let value = |v: serde_json::Value| v.to_string();
+            let mut text = String::new();
+            if self.scores.is_empty() {
+                text.push_str(
+                    "{\n  \"canaryAnalysisExecutionResult\": {\n    \"canaryExecutionResults\": [],\n",
+                );
+            } else {
+                text.push_str("\n    ],\n");
+            }
+            text.push_str(&format!(
+                "    \"canaryScoreMessage\": {},\n",
+                value(message.clone().into())
+            ));
+            if self.scores.is_empty() {
+                text.push_str("    \"canaryScores\": [],\n");
+            } else {
+                let scores: Vec<String> = self
+                    .scores
+                    .iter()
+                    .map(|&s| format!("      {}", value(s.into())))
+                    .collect();
+                text.push_str(&format!(
+                    "    \"canaryScores\": [\n{}\n    ],\n",
+                    scores.join(",\n")
+                ));
+            }
+            text.push_str(&format!(
+                "    \"didPassThresholds\": {passed},\n    \"hasWarnings\": {}\n  }},\n  \"executionStatus\": {}\n}}\n",
+                self.warnings,
+                value(if self.stopped { "TERMINAL" } else { "SUCCEEDED" }.into())
+            ));
+            out.write_all(text.as_bytes()).map_err(write_error)?;
+        } else {
+            writeln!(
+                out,
+                "{:>3}  {:<24}  {:<24}  {:>6}  {:<8}  not passing",
+                "#", "window start", "window end", "score", "verdict"
+            )
+            .map_err(write_error)?;
+            for row in &self.rows {
+                writeln!(out, "{row}").map_err(write_error)?;
+            }
+            if self.stopped {
+                writeln!(
+                    out,
+                    "stopped: a score at or below the marginal threshold ({})",
+                    self.marginal
+                )
+                .map_err(write_error)?;
+            }
+            if self.warnings {
+                writeln!(out, "warning: {FEW_POINTS_WARNING}").map_err(write_error)?;
+            }
+            writeln!(out, "{} {}", if passed { "PASS" } else { "FAIL" }, message)
+                .map_err(write_error)?;
+        }
+        out.flush().map_err(write_error)?;
+        Ok(passed)
+    }
+}
+
+/// Writes pretty-printed JSON with every line indented (JSON strings hold no raw line breaks, so
+/// each line break is the printer's).
+fn write_indented(out: &mut impl Write, text: &str, indent: &str) -> std::io::Result<()> {
+    for (k, line) in text.split('\n').enumerate() {
+        if k > 0 {
+            out.write_all(b"\n")?;
+        }
+        out.write_all(indent.as_bytes())?;
+        out.write_all(line.as_bytes())?;
+    }
+    Ok(())
 }

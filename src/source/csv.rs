@@ -1,5 +1,6 @@
 //! Recorded series as CSV (`timestamp,value` per row, as in NAB's files): parsing, with errors
-//! naming the line, into a regular series that replay can window.
+//! naming the line, into a regular series that replay can window: the whole text at once
+//! ([`parse_series`]), or line by line ([`SeriesParser`]) for a file read as a stream.
 
 use thiserror::Error;
 
@@ -9,7 +10,7 @@ use thiserror::Error;
 pub struct RegularSeries {
     /// Time of the first sample.
     pub start_ms: i64,
-    /// Distance between samples (the smallest gap between rows).
+    /// Distance between samples (the smallest gap between the first [`STEP_ROWS`] rows).
     pub step_ms: i64,
     /// Samples; NaN fills missing grid points.
     pub values: Vec<f64>,
@@ -36,13 +37,13 @@ pub enum CsvError {
         timestamp: String,
     },
     /// A gap between rows is not a whole number of steps.
-    #[error("line {line}: the gap from the previous row ({gap_ms} ms) is not a multiple of the step ({step_ms} ms)")]
+    #[error("line {line}: the gap from the previous row ({gap_ms} ms) is not a multiple of the step ({step_ms} ms, the smallest gap between the first rows)")]
     IrregularStep {
         /// The row's line.
         line: usize,
         /// The gap.
         gap_ms: i64,
-        /// The step (the smallest gap).
+        /// The step (the smallest gap between the first [`STEP_ROWS`] rows).
         step_ms: i64,
     },
     /// Fewer than two rows: no step can be known.
@@ -71,17 +72,31 @@ fn timestamp_ms(text: &str) -> Option<i64> {
     None
 }
 
+/// How many data rows the step is learnt from: the smallest gap between the first this-many
+/// rows (all rows of a shorter file). Later gaps must be whole multiples of it.
+///
+/// A bounded look-ahead lets [`SeriesParser`] read a file in one pass with memory bounded by the
+/// window being judged: the step must be known before the first sample can be placed in time.
+/// Eight rows tolerate a few missing samples at the start of a file.
+pub const STEP_ROWS: usize = 8;
+
 /// Parses `timestamp,value` rows (an optional header line whose value column is not a number is
 /// skipped; blank lines are ignored) into a regular series. The step is the smallest gap between
-/// rows; larger gaps must be whole multiples of it and are filled with NaN (missing samples).
+/// the first [`STEP_ROWS`] data rows; every gap must be a whole multiple of it, and larger gaps
+/// are filled with NaN (missing samples).
+///
+/// This is [`SeriesParser`] over the whole text: a file parsed here and one read line by line
+/// give the same series, or the same first error.
 ///
 /// # Edge cases
 /// - values may be `NaN` (a missing sample); other non-numbers are errors;
 /// - unsorted or repeated timestamps are errors naming the line (sort the file first);
+/// - a gap that is not a multiple of the step, even one smaller than the step after the first
+///   [`STEP_ROWS`] rows, is an error naming the line;
 /// - fewer than two data rows: [`CsvError::TooShort`].
 ///
 /// # Errors
-/// [`CsvError`], naming the line.
+/// [`CsvError`], naming the line; the first problem by line is reported.
 ///
 /// ```
 /// use canary_judge::source::csv::parse_series;
@@ -91,11 +106,79 @@ fn timestamp_ms(text: &str) -> Option<i64> {
 /// assert!(s.values[2].is_nan());
 /// ```
 pub fn parse_series(text: &str) -> Result<RegularSeries, CsvError> {
-    let mut rows: Vec<(usize, i64, f64)> = Vec::new();
-    for (k, raw) in text.lines().enumerate() {
-        let line = k + 1;
+    let mut parser = SeriesParser::new();
+    let mut values = Vec::new();
+    for line in text.lines() {
+        parser.push_line(line, &mut values)?;
+    }
+    parser.finish(&mut values)?;
+    let (Some(start_ms), Some(step_ms)) = (parser.start_ms(), parser.step_ms()) else {
+        return Err(CsvError::TooShort); // unreachable: `finish` succeeded
+    };
+    Ok(RegularSeries {
+        start_ms,
+        step_ms,
+        values,
+    })
+}
+
+/// A `timestamp,value` CSV read one line at a time, without IO: lines in, samples on the regular
+/// grid out (NaN for missing grid points), with [`parse_series`]'s rules and errors.
+///
+/// The first [`STEP_ROWS`] data rows are held until the step is known; from then on every row
+/// yields its samples at once, so a caller reading a file in time order holds only what it keeps.
+///
+/// ```
+/// use canary_judge::source::csv::SeriesParser;
+/// let mut parser = SeriesParser::new();
+/// let mut samples = Vec::new();
+/// for line in ["timestamp,value", "0,1", "60,2", "180,4"] {
+///     parser.push_line(line, &mut samples).unwrap();
+/// }
+/// assert!(samples.is_empty()); // the step is not known yet
+/// parser.finish(&mut samples).unwrap(); // end of input: the step is the smallest gap, 60 s
+/// assert_eq!(parser.step_ms(), Some(60_000));
+/// assert_eq!(samples.len(), 4);
+/// assert!(samples[2].is_nan());
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct SeriesParser {
+    /// Lines consumed so far (the last line's 1-based number).
+    line: usize,
+    /// Data rows seen so far.
+    rows: u64,
+    /// The first data row's time.
+    start_ms: Option<i64>,
+    /// The step, once known.
+    step_ms: Option<i64>,
+    /// The previous data row's time.
+    previous_ms: Option<i64>,
+    /// Data rows held until the step is known: `(line, time, value)`.
+    pending: Vec<(usize, i64, f64)>,
+    /// The last placed row's time (the grid's end so far).
+    placed_ms: Option<i64>,
+    /// Samples given out so far.
+    samples: u64,
+}
+
+impl SeriesParser {
+    /// A parser before the first line.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Reads the next line (without its line ending) and appends the samples it completes to
+    /// `out`: nothing while the step is being learnt, then NaN for each missing grid point
+    /// before the row, and the row's value.
+    ///
+    /// # Errors
+    /// [`CsvError`] naming the line, as [`parse_series`]. After an error the parser should not
+    /// be used further.
+    pub fn push_line(&mut self, raw: &str, out: &mut Vec<f64>) -> Result<(), CsvError> {
+        self.line += 1;
+        let line = self.line;
         if raw.trim().is_empty() {
-            continue;
+            return Ok(());
         }
         let mut fields = raw.split(',');
         let (Some(ts), Some(value), None) = (fields.next(), fields.next(), fields.next()) else {
@@ -111,8 +194,8 @@ pub fn parse_series(text: &str) -> Result<RegularSeries, CsvError> {
             value.parse::<f64>().ok().filter(|v| v.is_finite())
         };
         let Some(v) = parsed else {
-            if rows.is_empty() && timestamp_ms(ts).is_none() {
-                continue; // the header
+            if self.rows == 0 && timestamp_ms(ts).is_none() {
+                return Ok(()); // the header
             }
             return Err(CsvError::BadRow {
                 line,
@@ -126,25 +209,73 @@ pub fn parse_series(text: &str) -> Result<RegularSeries, CsvError> {
                 ts.trim()
             ),
         })?;
-        if let Some(&(_, previous, _)) = rows.last() {
-            if t <= previous {
-                return Err(CsvError::NotIncreasing {
-                    line,
-                    timestamp: ts.trim().to_string(),
-                });
+        if self.previous_ms.is_some_and(|previous| t <= previous) {
+            return Err(CsvError::NotIncreasing {
+                line,
+                timestamp: ts.trim().to_string(),
+            });
+        }
+        self.previous_ms = Some(t);
+        self.rows += 1;
+        if self.start_ms.is_none() {
+            self.start_ms = Some(t);
+        }
+        match self.step_ms {
+            Some(step) => self.place(line, t, v, step, out),
+            None => {
+                self.pending.push((line, t, v));
+                if self.pending.len() >= STEP_ROWS {
+                    self.learn_step(out)?;
+                }
+                Ok(())
             }
         }
-        rows.push((line, t, v));
     }
-    if rows.len() < 2 {
-        return Err(CsvError::TooShort);
+
+    /// The end of the input: places the rows still held (the step is then the smallest gap
+    /// between all rows read).
+    ///
+    /// # Errors
+    /// [`CsvError::TooShort`] with fewer than two data rows; [`CsvError::IrregularStep`] for a
+    /// held row off the grid.
+    pub fn finish(&mut self, out: &mut Vec<f64>) -> Result<(), CsvError> {
+        if self.step_ms.is_none() {
+            if self.pending.len() < 2 {
+                return Err(CsvError::TooShort);
+            }
+            self.learn_step(out)?;
+        }
+        Ok(())
     }
-    let step = rows.windows(2).map(|w| w[1].1 - w[0].1).min().unwrap_or(1);
-    let start = rows[0].1;
-    let mut values = Vec::with_capacity(rows.len());
-    let mut previous = start - step;
-    for &(line, t, v) in &rows {
-        let gap = t - previous;
+
+    /// Sets the step from the held rows and places them.
+    fn learn_step(&mut self, out: &mut Vec<f64>) -> Result<(), CsvError> {
+        let step = self
+            .pending
+            .windows(2)
+            .map(|w| w[1].1 - w[0].1)
+            .min()
+            .ok_or(CsvError::TooShort)?;
+        self.step_ms = Some(step);
+        for (line, t, v) in std::mem::take(&mut self.pending) {
+            self.place(line, t, v, step, out)?;
+        }
+        Ok(())
+    }
+
+    /// Places a row on the grid: NaN for the grid points skipped since the last row, then `v`.
+    fn place(
+        &mut self,
+        line: usize,
+        t: i64,
+        v: f64,
+        step: i64,
+        out: &mut Vec<f64>,
+    ) -> Result<(), CsvError> {
+        let gap = match self.placed_ms {
+            Some(previous) => t - previous,
+            None => step,
+        };
         if gap % step != 0 {
             return Err(CsvError::IrregularStep {
                 line,
@@ -153,16 +284,33 @@ pub fn parse_series(text: &str) -> Result<RegularSeries, CsvError> {
             });
         }
         for _ in 1..gap / step {
-            values.push(f64::NAN);
+            out.push(f64::NAN);
         }
-        values.push(v);
-        previous = t;
+        out.push(v);
+        self.samples += (gap / step).unsigned_abs();
+        self.placed_ms = Some(t);
+        Ok(())
     }
-    Ok(RegularSeries {
-        start_ms: start,
-        step_ms: step,
-        values,
-    })
+
+    /// The time of the first data row, once one was read.
+    pub fn start_ms(&self) -> Option<i64> {
+        self.start_ms
+    }
+
+    /// The step, once learnt (after [`STEP_ROWS`] data rows, or at [`finish`](Self::finish)).
+    pub fn step_ms(&self) -> Option<i64> {
+        self.step_ms
+    }
+
+    /// Samples given out so far (rows placed and the NaN filling their gaps).
+    pub fn samples(&self) -> u64 {
+        self.samples
+    }
+
+    /// Lines read so far (the last line's 1-based number).
+    pub fn line(&self) -> usize {
+        self.line
+    }
 }
 
 #[cfg(test)]
@@ -190,6 +338,49 @@ mod tests {
         assert!(matches!(e, CsvError::BadRow { line: 1, .. }));
         let e = parse_series("yesterday,1\n2,1\n").unwrap_err();
         assert!(matches!(e, CsvError::BadRow { line: 1, .. }), "{e}");
+    }
+
+    #[test]
+    fn the_step_is_learnt_from_the_first_rows() {
+        // A missing second sample: the first gap is two steps, the smallest of the first rows one.
+        let s = parse_series("0,1\n120,1\n180,1\n240,1\n").unwrap();
+        assert_eq!((s.step_ms, s.values.len()), (60_000, 5));
+        assert!(s.values[1].is_nan());
+        // A gap smaller than the step after the first STEP_ROWS rows is an error naming its line.
+        let mut text: String = (0..STEP_ROWS).map(|k| format!("{},1\n", 60 * k)).collect();
+        text.push_str("450,1\n");
+        let e = parse_series(&text).unwrap_err();
+        assert_eq!(
+            e,
+            CsvError::IrregularStep {
+                line: STEP_ROWS + 1,
+                gap_ms: 30_000,
+                step_ms: 60_000
+            }
+        );
+        // Off-grid rows among the first ones are reported once the step is known, by line.
+        let e = parse_series("0,1\n60,1\n100,1\n160,1\n").unwrap_err();
+        assert!(matches!(e, CsvError::IrregularStep { line: 2, .. }), "{e}");
+    }
+
+    #[test]
+    fn line_by_line_is_parse_series() {
+        let text =
+            "timestamp,value\n\n0,1\n60,2\n\n240,NaN\n300,5\n360,6\n420,7\n480,8\n540,9\n600,1\n";
+        let whole = parse_series(text).unwrap();
+        let mut parser = SeriesParser::new();
+        let mut values = Vec::new();
+        let mut seen = Vec::new();
+        for line in text.lines() {
+            parser.push_line(line, &mut values).unwrap();
+            seen.push(values.len());
+        }
+        parser.finish(&mut values).unwrap();
+        assert_eq!(format!("{values:?}"), format!("{:?}", whole.values));
+        assert_eq!(parser.samples(), values.len() as u64);
+        assert_eq!(parser.line(), 12);
+        // Nothing comes out until the eighth data row (line 11), then every row at once.
+        assert_eq!(seen, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 10, 11]);
     }
 
     #[test]
