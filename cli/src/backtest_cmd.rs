@@ -4,8 +4,8 @@
 //! reproducible): baseline from one stretch, canary from another, non-overlapping. Judged as they
 //! are, they measure the **false-alarm rate** (a metric called High or Low although nothing
 //! changed; a canary not passing). With a regression injected into the canary window (level
-//! shift +x%, or the top tenth of values scaled: a tail change) they measure the **detection
-//! rate**. Where a metric raises too many false alarms, it suggests the effect-size margin that
+//! shift +x%; the top tenth of values scaled: a tail change; or, on count metrics, the event rate
+//! multiplied by k: extra events drawn from a Poisson law) they measure the **detection rate**. Where a metric raises too many false alarms, it suggests the effect-size margin that
 //! would have kept 95% of the no-change splits quiet.
 
 use crate::files::read;
@@ -40,6 +40,11 @@ pub(crate) struct BacktestArgs {
     /// Scale factor of the injected tail change (the canary's top tenth multiplied by it).
     #[arg(long, default_value_t = 2.0)]
     tail_factor: f64,
+    /// Injected event-rate factors for count metrics (histories of whole numbers ≥ 0, e.g.
+    /// errors per interval), comma-separated: each canary point gets Poisson((k − 1) × the
+    /// window's mean rate) extra events. Other metrics are left as they are in these scenarios.
+    #[arg(long, default_value = "2,5,10", value_delimiter = ',')]
+    error_factor: Vec<f64>,
     /// Pass threshold.
     #[arg(long, default_value_t = 95.0)]
     pass: f64,
@@ -67,6 +72,39 @@ impl Rng {
     fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
+
+    /// Uniform in [0, 1).
+    fn uniform(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// A Poisson draw: Knuth's product method for small means, a rounded normal (Box–Muller)
+    /// above 30.
+    fn poisson(&mut self, mean: f64) -> f64 {
+        if mean.is_nan() || mean <= 0.0 {
+            return 0.0;
+        }
+        if mean > 30.0 {
+            let (u, v) = (self.uniform().max(f64::MIN_POSITIVE), self.uniform());
+            let z = (-2.0 * u.ln()).sqrt() * (2.0 * std::f64::consts::PI * v).cos();
+            return (mean + mean.sqrt() * z).round().max(0.0);
+        }
+        let limit = (-mean).exp();
+        let (mut k, mut p) = (0.0, self.uniform());
+        while p > limit {
+            k += 1.0;
+            p *= self.uniform();
+        }
+        k
+    }
+}
+
+/// True for a history of counts: every finite value a whole number ≥ 0.
+fn is_counts(values: &[f64]) -> bool {
+    values
+        .iter()
+        .filter(|v| v.is_finite())
+        .all(|v| *v >= 0.0 && v.fract() == 0.0)
 }
 
 /// A change applied to the canary window.
@@ -75,6 +113,7 @@ enum Scenario {
     NoChange,
     Shift(f64),
     Tail(f64),
+    EventRate(f64),
 }
 
 impl Scenario {
@@ -83,12 +122,25 @@ impl Scenario {
             Scenario::NoChange => "no change".into(),
             Scenario::Shift(p) => format!("+{p}%"),
             Scenario::Tail(f) => format!("tail ×{f}"),
+            Scenario::EventRate(k) => format!("events ×{k}"),
         }
     }
 
-    fn apply(self, window: &mut [f64]) {
+    /// Applies the change to one metric's canary window; `counts` says whether the metric's
+    /// history is counts, `rng` draws the extra events.
+    fn apply(self, window: &mut [f64], counts: bool, rng: &mut Rng) {
         match self {
             Scenario::NoChange => {}
+            Scenario::EventRate(k) => {
+                if !counts {
+                    return;
+                }
+                let finite: Vec<f64> = window.iter().copied().filter(|v| v.is_finite()).collect();
+                let rate = finite.iter().sum::<f64>() / finite.len().max(1) as f64;
+                for v in window.iter_mut().filter(|v| v.is_finite()) {
+                    *v += rng.poisson((k - 1.0) * rate);
+                }
+            }
             Scenario::Shift(p) => window.iter_mut().for_each(|v| *v *= 1.0 + p / 100.0),
             Scenario::Tail(f) => {
                 let mut sorted: Vec<f64> =
@@ -164,6 +216,17 @@ fn backtest(args: &BacktestArgs) -> Result<bool, String> {
     let mut scenarios = vec![Scenario::NoChange];
     scenarios.extend(args.shift_pct.iter().map(|&p| Scenario::Shift(p)));
     scenarios.push(Scenario::Tail(args.tail_factor));
+    let counts: Vec<bool> = histories.iter().map(|(_, v)| is_counts(v)).collect();
+    if counts.iter().any(|&c| c) {
+        scenarios.extend(args.error_factor.iter().map(|&k| Scenario::EventRate(k)));
+    }
+    if args
+        .error_factor
+        .iter()
+        .any(|k| !(k.is_finite() && *k >= 1.0))
+    {
+        return Err("--error-factor values must be numbers ≥ 1".into());
+    }
 
     // The same seeded splits for every scenario, so rates are comparable.
     let mut rng = Rng(args.seed);
@@ -177,7 +240,7 @@ fn backtest(args: &BacktestArgs) -> Result<bool, String> {
         .collect();
 
     let mut tallies = Vec::new();
-    for scenario in &scenarios {
+    for (scenario_index, scenario) in scenarios.iter().enumerate() {
         let mut tally = Tally {
             per_metric_flagged: vec![0; histories.len()],
             ratio_spread: vec![Vec::new(); histories.len()],
@@ -188,12 +251,19 @@ fn backtest(args: &BacktestArgs) -> Result<bool, String> {
             use rayon::prelude::*;
             splits
                 .par_iter()
-                .map(|&(a, b)| {
+                .enumerate()
+                .map(|(split_index, &(a, b))| {
+                    // Each split draws its own events from a seed of its own, so results do
+                    // not depend on how the splits are shared between threads.
+                    let mut draws = Rng(args.seed
+                        ^ (split_index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                        ^ (scenario_index as u64).wrapping_mul(0xD1B5_4A32_D192_ED03));
                     let pairs: Vec<MetricSetPair> = histories
                         .iter()
-                        .map(|(name, values)| {
+                        .zip(&counts)
+                        .map(|((name, values), &is_counts)| {
                             let mut canary = values[b..b + w].to_vec();
-                            scenario.apply(&mut canary);
+                            scenario.apply(&mut canary, is_counts, &mut draws);
                             MetricSetPair {
                                 name: name.clone(),
                                 values: MetricSetPairValues {
@@ -246,14 +316,14 @@ fn backtest(args: &BacktestArgs) -> Result<bool, String> {
         "metric: High/Low %",
         header
             .iter()
-            .map(|h| format!("{h:>10}"))
+            .map(|h| format!("{h:>11}"))
             .collect::<String>()
     );
     let mut quiet = true;
     for (k, (name, _)) in histories.iter().enumerate() {
         let cells: String = tallies
             .iter()
-            .map(|t| format!("{:>9.1}%", pct(t.per_metric_flagged[k], n)))
+            .map(|t| format!("{:>10.1}%", pct(t.per_metric_flagged[k], n)))
             .collect();
         println!("{name:<20} {cells}");
         let false_alarms = pct(tallies[0].per_metric_flagged[k], n);
@@ -274,7 +344,7 @@ fn backtest(args: &BacktestArgs) -> Result<bool, String> {
     }
     let canary: String = tallies
         .iter()
-        .map(|t| format!("{:>9.1}%", pct(t.canary_not_passing, n)))
+        .map(|t| format!("{:>10.1}%", pct(t.canary_not_passing, n)))
         .collect();
     println!("{:<20} {canary}", "canary not Pass");
     let se = (pct(tallies[0].canary_not_passing, n) / 100.0

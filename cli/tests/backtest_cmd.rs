@@ -102,3 +102,82 @@ fn bad_history_is_explained() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("at least two windows"));
 }
+
+/// A count metric (errors per minute, mostly zero, seeded): the event-rate scenarios appear,
+/// a tenfold rate is caught, and the improved judge stays quiet without a change.
+#[test]
+fn event_rate_scenarios_on_counts() {
+    let mut state = 7u64;
+    let mut uniform = move || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut rows = vec!["timestamp,value".to_string()];
+    for i in 0..2000u64 {
+        // Poisson(0.2) by Knuth's method.
+        let (limit, mut k, mut p) = ((-0.2f64).exp(), 0, uniform());
+        while p > limit {
+            k += 1;
+            p *= uniform();
+        }
+        rows.push(format!("{},{k}", 1_700_000_000 + 60 * i));
+    }
+    let dir = std::env::temp_dir().join(format!("canary-judge-events-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let history = dir.join("errors.csv");
+    std::fs::write(&history, rows.join("\n")).expect("write");
+    let config = dir.join("config.json");
+    std::fs::write(
+        &config,
+        r#"{"judge": {"name": "canary-judge-v1"}, "classifier": {"groupWeights": {}},
+            "metrics": [{"name": "errors", "groups": ["errors"],
+                         "analysisConfigurations": {"canary": {"direction": "increase"}}}]}"#,
+    )
+    .expect("write");
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_canary-judge"))
+            .arg("backtest")
+            .arg("--config")
+            .arg(&config)
+            .arg("--history")
+            .arg(format!("errors={}", history.display()))
+            .args([
+                "--window-points",
+                "120",
+                "--trials",
+                "200",
+                "--error-factor",
+                "2,10",
+            ])
+            .output()
+            .expect("runs")
+    };
+    let out = run();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.code().is_some_and(|c| c <= 1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("events ×2") && text.contains("events ×10"),
+        "{text}"
+    );
+    assert_eq!(run().stdout, out.stdout, "seeded: the same figures again");
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("errors"))
+        .expect("metric row");
+    let cells: Vec<f64> = row
+        .split_whitespace()
+        .skip(1)
+        .map(|c| c.trim_end_matches('%').parse().expect("percent"))
+        .collect();
+    // Columns: no change, four shifts, tail, events ×2, events ×10.
+    assert!(cells[0] <= 5.0, "false alarms on counts: {row}");
+    assert!(cells[7] >= 90.0, "a tenfold error rate is caught: {row}");
+    assert!(cells[7] >= cells[6], "{row}");
+}
