@@ -12,6 +12,7 @@ mod percentile;
 mod rank;
 mod rank_sum;
 mod sample;
+mod sequential;
 mod summary;
 mod zeroin;
 
@@ -25,6 +26,11 @@ pub use outliers::{iqr_outliers, ksigma_outliers};
 pub use percentile::percentile;
 pub use rank::average_ranks;
 pub use sample::SortedSample;
+pub use sequential::{
+    quantile_bounds, quantile_increase_ln_e, quantile_mixture_ln_e, CountInterval, QuantileBounds,
+    RateRatioSequence, RatioInterval, SequentialError, Side, QUANTILE_PRIOR_CONCENTRATION,
+    RATE_PRIOR_SHAPE,
+};
 pub use summary::{mean, summary_stats, variance};
 pub use zeroin::{zeroin, ZeroinOutcome, ZEROIN_MAX_ITERATIONS, ZEROIN_TOLERANCE};
 
