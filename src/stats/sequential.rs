@@ -14,8 +14,8 @@
 //!   so by Ville's inequality `P(∃ look: E(ρ0) ≥ 1/α) ≤ α`, and `{ρ0 : E(ρ0) < 1/α}` is a
 //!   confidence sequence (an interval, as `ln L` is concave in `ln ρ`). The mixture is the
 //!   beta-binomial closed form when every interval has equal exposures, and otherwise a
-//!   deterministic quadrature in `ln ρ` (Simpson's rule over the region where the integrand is
-//!   within `e^-60` of its peak).
+//!   deterministic quadrature in `ln ρ` (the trapezoid rule, halving its step until the sum
+//!   settles to 1e-12, over the region where the integrand is within `e^-60` of its peak).
 //! - **Quantiles** ([`quantile_bounds`], [`quantile_increase_ln_e`]): Howard & Ramdas (Bernoulli
 //!   2022, "Sequential estimation of quantiles with applications to A/B-testing and best-arm
 //!   identification"), Theorem 2's one-sided beta-binomial confidence sequence. For the
@@ -512,20 +512,34 @@ fn sigmoid(z: f64) -> f64 {
     }
 }
 
-/// Bisection for a decreasing `f` with `f(lo) > 0 ≥ f(hi)`: the crossing point.
-fn bisect(f: impl Fn(f64) -> f64, mut lo: f64, mut hi: f64) -> f64 {
-    for _ in 0..200 {
-        let mid = 0.5 * (lo + hi);
-        if mid <= lo || mid >= hi {
-            break;
-        }
-        if f(mid) > 0.0 {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
+/// The root of a decreasing `f` (given with its derivative) by Newton's method, safeguarded by
+/// a bracket that is widened until it holds the root (and bisected when a step leaves it).
+fn newton_root(f: impl Fn(f64) -> (f64, f64)) -> f64 {
+    let (mut lo, mut hi) = (-1.0, 1.0);
+    while f(lo).0 <= 0.0 && lo > -2.0 * LN_RATIO_LIMIT {
+        lo *= 2.0;
     }
-    0.5 * (lo + hi)
+    while f(hi).0 > 0.0 && hi < 2.0 * LN_RATIO_LIMIT {
+        hi *= 2.0;
+    }
+    let mut u = 0.5 * (lo + hi);
+    for _ in 0..200 {
+        let (v, dv) = f(u);
+        if v > 0.0 {
+            lo = u;
+        } else {
+            hi = u;
+        }
+        let mut next = u - v / dv;
+        if !(next > lo && next < hi) {
+            next = 0.5 * (lo + hi);
+        }
+        if (next - u).abs() <= 1e-14 * u.abs().max(1.0) || hi - lo <= 1e-14 * u.abs().max(1.0) {
+            return next;
+        }
+        u = next;
+    }
+    u
 }
 
 /// Log-ratios beyond this are reported as 0 or ∞.
@@ -607,6 +621,9 @@ impl RateRatioSequence {
 
     /// `ln L(ρ)` at `ln ρ = u`, the conditional log-likelihood (0 without events); `u` may be ±∞.
     fn ln_lik(&self, u: f64) -> f64 {
+        if u.is_finite() {
+            return self.lik3(u).0;
+        }
         let mut total = 0.0;
         for &(s, xc, xb) in &self.groups {
             let z = u + s;
@@ -620,11 +637,20 @@ impl RateRatioSequence {
         total
     }
 
-    fn d_ln_lik(&self, u: f64) -> f64 {
-        self.groups
-            .iter()
-            .map(|&(s, xc, xb)| xc * sigmoid(-(u + s)) - xb * sigmoid(u + s))
-            .sum()
+    /// `(ln L, d/du ln L, d²/du² ln L)` at a finite `u = ln ρ`, one exponential per group.
+    fn lik3(&self, u: f64) -> (f64, f64, f64) {
+        let (mut l, mut d1, mut d2) = (0.0, 0.0, 0.0);
+        for &(s, xc, xb) in &self.groups {
+            let z = u + s;
+            // softplus(z) = ln(1 + e^z); ln σ(z) = z − softplus(z), ln σ(−z) = −softplus(z).
+            let e = (-z.abs()).exp();
+            let sp = z.max(0.0) + e.ln_1p();
+            let theta = if z >= 0.0 { 1.0 / (1.0 + e) } else { e / (1.0 + e) };
+            l += xc * (z - sp) - xb * sp;
+            d1 += xc * (1.0 - theta) - xb * theta;
+            d2 -= (xc + xb) * theta * (1.0 - theta);
+        }
+        (l, d1, d2)
     }
 
     fn ln_prior(&self, u: f64) -> f64 {
@@ -639,44 +665,53 @@ impl RateRatioSequence {
             // Equal exposures: θ = ρ / (1 + ρ) ~ Beta(a, a), the beta-binomial closed form.
             [(s, xc, xb)] if *s == 0.0 => ln_beta(a + xc, a + xb) - ln_beta(a, a),
             _ => {
-                let g = |u: f64| self.ln_lik(u) + self.ln_prior(u);
-                let dg = |u: f64| self.d_ln_lik(u) + a * (sigmoid(-u) - sigmoid(u));
-                // The mode: g is strictly concave, g' decreasing.
-                let (mut lo, mut hi) = (-1.0, 1.0);
-                while dg(lo) <= 0.0 && lo > -2.0 * LN_RATIO_LIMIT {
-                    lo *= 2.0;
+                // g(u) = ln L + ln prior, strictly concave in u = ln ρ.
+                let g3 = |u: f64| {
+                    let (l, d1, d2) = self.lik3(u);
+                    let sg = sigmoid(u);
+                    (
+                        l + self.ln_prior(u),
+                        d1 + a * (1.0 - 2.0 * sg),
+                        d2 - 2.0 * a * sg * (1.0 - sg),
+                    )
+                };
+                let mode = newton_root(|u| {
+                    let (_, d1, d2) = g3(u);
+                    (d1, d2)
+                });
+                let (peak, _, curvature) = g3(mode);
+                let g = |u: f64| g3(u).0;
+                let sd = (-1.0 / curvature).sqrt().clamp(1e-12, 1e3);
+                // Out to where the integrand is e^-60 of its peak (log-concave: it only falls).
+                let reach = |dir: f64| {
+                    let mut w = 8.0 * sd;
+                    while g(mode + dir * w) > peak - 60.0 && w < 4.0 * LN_RATIO_LIMIT {
+                        w *= 1.5;
+                    }
+                    w
+                };
+                let (left, right) = (mode - reach(-1.0), mode + reach(1.0));
+                // The trapezoid rule is spectrally accurate for a smooth integrand that is
+                // negligible at both ends: halve the step until the sum settles.
+                let f = |u: f64| (g(u) - peak).exp();
+                let mut n = (((right - left) / (0.5 * sd)).ceil() as usize).clamp(16, 4096);
+                let mut h = (right - left) / n as f64;
+                let mut sum = 0.5 * (f(left) + f(right))
+                    + (1..n).map(|i| f(left + h * i as f64)).sum::<f64>();
+                let mut estimate = sum * h;
+                for _ in 0..6 {
+                    let mid: f64 = (0..n).map(|i| f(left + h * (i as f64 + 0.5))).sum();
+                    sum += mid;
+                    n *= 2;
+                    h *= 0.5;
+                    let refined = sum * h;
+                    let settled = (refined - estimate).abs() <= 1e-12 * refined;
+                    estimate = refined;
+                    if settled {
+                        break;
+                    }
                 }
-                while dg(hi) > 0.0 && hi < 2.0 * LN_RATIO_LIMIT {
-                    hi *= 2.0;
-                }
-                let mode = bisect(dg, lo, hi);
-                let peak = g(mode);
-                let drop = |u: f64| g(u) - (peak - 60.0);
-                let mut w = 1.0;
-                while drop(mode - w) > 0.0 && w < 4.0 * LN_RATIO_LIMIT {
-                    w *= 2.0;
-                }
-                let left = bisect(|u| -drop(u), mode - w, mode);
-                let mut w = 1.0;
-                while drop(mode + w) > 0.0 && w < 4.0 * LN_RATIO_LIMIT {
-                    w *= 2.0;
-                }
-                let right = bisect(drop, mode, mode + w);
-                // Composite Simpson over [left, right].
-                const N: usize = 512;
-                let h = (right - left) / N as f64;
-                let mut sum = 0.0;
-                for i in 0..=N {
-                    let weight = if i == 0 || i == N {
-                        1.0
-                    } else if i % 2 == 1 {
-                        4.0
-                    } else {
-                        2.0
-                    };
-                    sum += weight * (g(left + h * i as f64) - peak).exp();
-                }
-                peak + (sum * h / 3.0).ln()
+                peak + estimate.ln()
             }
         }
     }
@@ -686,16 +721,10 @@ impl RateRatioSequence {
             (false, false) => f64::NAN,
             (false, true) => f64::NEG_INFINITY,
             (true, false) => f64::INFINITY,
-            (true, true) => {
-                let (mut lo, mut hi) = (-1.0, 1.0);
-                while self.d_ln_lik(lo) <= 0.0 && lo > -2.0 * LN_RATIO_LIMIT {
-                    lo *= 2.0;
-                }
-                while self.d_ln_lik(hi) > 0.0 && hi < 2.0 * LN_RATIO_LIMIT {
-                    hi *= 2.0;
-                }
-                bisect(|u| self.d_ln_lik(u), lo, hi)
-            }
+            (true, true) => newton_root(|u| {
+                let (_, d1, d2) = self.lik3(u);
+                (d1, d2)
+            }),
         }
     }
 
@@ -788,11 +817,21 @@ impl RateRatioSequence {
                 }
                 w *= 2.0;
             }
-            if dir < 0.0 {
-                bisect(|u| -above(u), inside - w, inside)
-            } else {
-                bisect(above, inside, inside + w)
+            // Newton from outside: ln L is concave, so the iterates approach the end from
+            // outside (the interval is never reported narrower than it is).
+            let mut u = inside + dir * w;
+            for _ in 0..200 {
+                let (l, d1, _) = self.lik3(u);
+                let step = -(l - threshold) / d1;
+                if !step.is_finite() {
+                    break;
+                }
+                u += step;
+                if step.abs() <= 1e-13 * u.abs().max(1.0) {
+                    break;
+                }
             }
+            u
         };
         Ok(RatioInterval {
             estimate: self.mle.exp(),
