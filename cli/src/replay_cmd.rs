@@ -11,6 +11,9 @@ use clap::Args;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+#[path = "sequential_replay.rs"]
+mod sequential_replay;
+
 /// Arguments of `canary-judge replay`.
 #[derive(Debug, Args)]
 pub(crate) struct ReplayArgs {
@@ -59,6 +62,14 @@ pub(crate) struct ReplayArgs {
     /// Print Kayenta's `CanaryAnalysisExecutionResult` JSON instead of the timeline table.
     #[arg(long)]
     json: bool,
+    /// Walk the recording look by look with the anytime-valid judge
+    /// (`canary-judge-sequential-v1`, growing windows from the start) and report the first look
+    /// at which it would have stopped (Fail-now or Pass-now), and why. Exit code 1 on Fail-now.
+    #[arg(long)]
+    sequential: bool,
+    /// With --sequential: minutes between looks (default: every step of the recording).
+    #[arg(long, requires = "sequential")]
+    look_every_mins: Option<i64>,
 }
 
 /// Pairs from `--csv METRIC=BASELINE.csv,CANARY.csv` options.
@@ -193,6 +204,21 @@ fn replay(args: &ReplayArgs) -> Result<bool, String> {
     }
     if args.begin_after_mins < 0 || args.lookback_mins < 0 || args.control_offset_mins < 0 {
         return Err("minutes must not be negative".into());
+    }
+    if args.sequential {
+        return sequential_replay::run(&sequential_replay::SequentialReplay {
+            config: &config,
+            pairs: &pairs,
+            thresholds: ScoreThresholds {
+                pass: args.pass,
+                marginal: args.marginal,
+            },
+            look_every_mins: args.look_every_mins,
+            begin_after_mins: args.begin_after_mins,
+            control_offset_mins: args.control_offset_mins,
+            judge_name: args.judge_name.as_deref(),
+            json: args.json,
+        });
     }
     let (start, end) = recorded_range(&pairs).map_err(|e| e.to_string())?;
     let lifetime = (end - start) / 60_000 - args.begin_after_mins;
