@@ -298,7 +298,11 @@ fn pct(k: usize, n: usize) -> String {
 
 fn row(label: &str, t: &Tally, with_pass: bool) {
     let pass = if with_pass {
-        format!("{} | {:>6}", pct(t.passes.len(), t.trials), median(&t.passes))
+        format!(
+            "{} | {:>6}",
+            pct(t.passes.len(), t.trials),
+            median(&t.passes)
+        )
     } else {
         "            – |      –".to_string()
     };
@@ -361,9 +365,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             false,
             Box::new(|c| c.iter_mut().for_each(|v| *v *= 1.10)),
         ),
-        ("NAB tail ×2 (above p80)", true, Box::new(|c| stretch_tail(c, 2.0))),
-        ("NAB tail ×4 (above p80)", true, Box::new(|c| stretch_tail(c, 4.0))),
-        ("synthetic tail ×2", false, Box::new(|c| stretch_tail(c, 2.0))),
+        (
+            "NAB tail ×2 (above p80)",
+            true,
+            Box::new(|c| stretch_tail(c, 2.0)),
+        ),
+        (
+            "NAB tail ×4 (above p80)",
+            true,
+            Box::new(|c| stretch_tail(c, 4.0)),
+        ),
+        (
+            "synthetic tail ×2",
+            false,
+            Box::new(|c| stretch_tail(c, 2.0)),
+        ),
     ];
     for (label, nab, inject) in &continuous {
         let no_change = label.contains("no change");
@@ -426,7 +442,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let Some(start) = s.clean_start(2 * n, &mut rng) else {
                 continue;
             };
-            let scale = if s.name.contains("nyc_taxi") { 0.01 } else { 1.0 };
+            let scale = if s.name.contains("nyc_taxi") {
+                0.01
+            } else {
+                1.0
+            };
             let (mut req_b, mut req_c) = split(&s.values, start, 2 * n, &mut rng);
             req_b
                 .iter_mut()

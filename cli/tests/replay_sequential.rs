@@ -20,7 +20,9 @@ fn noise(k: u64, salt: u64) -> f64 {
 /// A recording of `n` one-minute points a side; the canary is `factor` times slower.
 fn write_recording(dir: &Path, n: u64, factor: f64, canary: Value) -> (PathBuf, PathBuf) {
     let series = |salt: u64, f: f64| -> Vec<f64> {
-        (0..n).map(|k| f * (100.0 + 10.0 * noise(k, salt))).collect()
+        (0..n)
+            .map(|k| f * (100.0 + 10.0 * noise(k, salt)))
+            .collect()
     };
     let scope = json!({"startTimeMillis": 1_767_225_600_000i64, "stepMillis": 60_000});
     let pairs = json!([{
@@ -69,7 +71,10 @@ fn stops_at_the_first_look_that_shows_a_regression() {
         .lines()
         .find(|l| l.starts_with("stopped at look"))
         .expect(&text);
-    assert!(stop.contains("FAIL now — Fail now: latency: fail now:"), "{stop}");
+    assert!(
+        stop.contains("FAIL now — Fail now: latency: fail now:"),
+        "{stop}"
+    );
     let look: usize = stop["stopped at look ".len()..]
         .split_whitespace()
         .next()
@@ -77,7 +82,10 @@ fn stops_at_the_first_look_that_shows_a_regression() {
         .expect("look number");
     assert!(look <= 20, "{text}");
     // One table row per look up to the stop, the last one the stop.
-    assert_eq!(text.lines().filter(|l| l.contains("continue")).count(), look - 1);
+    assert_eq!(
+        text.lines().filter(|l| l.contains("continue")).count(),
+        look - 1
+    );
 
     // Every 5 minutes: the stop is at a multiple of 5 minutes, no earlier than every step's.
     let out = replay(&config, &pairs, &["--look-every-mins", "5", "--json"]);
@@ -112,7 +120,9 @@ fn passes_early_with_a_margin_and_continues_without_one() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{text}");
     assert!(
-        text.contains("no stop after 30 looks (30 minutes): still Continue — Continue: more data needed"),
+        text.contains(
+            "no stop after 30 looks (30 minutes): still Continue — Continue: more data needed"
+        ),
         "{text}"
     );
     let _ = std::fs::remove_dir_all(&dir);

@@ -645,7 +645,11 @@ impl RateRatioSequence {
             // softplus(z) = ln(1 + e^z); ln σ(z) = z − softplus(z), ln σ(−z) = −softplus(z).
             let e = (-z.abs()).exp();
             let sp = z.max(0.0) + e.ln_1p();
-            let theta = if z >= 0.0 { 1.0 / (1.0 + e) } else { e / (1.0 + e) };
+            let theta = if z >= 0.0 {
+                1.0 / (1.0 + e)
+            } else {
+                e / (1.0 + e)
+            };
             l += xc * (z - sp) - xb * sp;
             d1 += xc * (1.0 - theta) - xb * theta;
             d2 -= (xc + xb) * theta * (1.0 - theta);
