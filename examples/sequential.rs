@@ -5,7 +5,7 @@
 //! cargo run --release --example sequential -- [TRIALS] [SEED] [LOOKS] [POINTS_PER_LOOK]
 //! ```
 //!
-//! Defaults: 300 canaries per row, seed 1, 120 looks, 2 points a side per look (240 a side at
+//! Defaults: 200 canaries per row, seed 1, 120 looks, 2 points a side per look (240 a side at
 //! the end). Every draw comes from one seeded generator: same arguments, same table.
 //!
 //! Canaries, as `examples/evaluate.rs` builds them:
@@ -318,7 +318,7 @@ fn row(label: &str, t: &Tally, with_pass: bool) {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let trials: usize = args.first().map_or(Ok(300), |a| a.parse())?;
+    let trials: usize = args.first().map_or(Ok(200), |a| a.parse())?;
     let seed: u64 = args.get(1).map_or(Ok(1), |a| a.parse())?;
     let looks: usize = args.get(2).map_or(Ok(120), |a| a.parse())?;
     let per_look: usize = args.get(3).map_or(Ok(2), |a| a.parse())?;

@@ -702,7 +702,7 @@ fn judge_counts(
             return Some(replace.then_some(0));
         }
         let r = x.round();
-        (r >= 0.0 && r < 9.0e15).then_some(Some(r as u64))
+        (0.0..9.0e15).contains(&r).then_some(Some(r as u64))
     };
     for k in 0..len {
         let (Some(xc), Some(xe)) = (whole(ev_c[k]), whole(ev_e[k])) else {
