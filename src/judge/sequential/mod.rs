@@ -24,7 +24,7 @@
 //!   counts (rounded to whole events; an interval with NaN on either side is skipped, or read as
 //!   0 with `nanStrategy: "replace"`) and exposures (the denominator's values, else the
 //!   `sequential.trafficShare` split, else equal). Lindon & Malek's e-process for the rate ratio
-//!   `ρ` ([`RateRatioSequence`](crate::stats::RateRatioSequence)) gives the always-valid
+//!   `ρ` ([`RateRatioSequence`]) gives the always-valid
 //!   interval for `ρ` at `α_m` and the e-value against "`ρ` within the allowed band"
 //!   (`[1 − allowedDecrease margin, 1 + allowedIncrease margin]`, open on a side the direction
 //!   ignores; a count metric without `direction` only counts increases). **Fail-now** when the
@@ -32,7 +32,7 @@
 //!   **Pass-now** when the interval lies inside the band; else **Continue**.
 //! - **Continuous values** (`sequential.test: "quantiles"`; the default otherwise): for each
 //!   quantile in `sequential.quantiles` (default p50, p90, p99), Howard & Ramdas' confidence
-//!   sequences on each side ([`quantile_bounds`](crate::stats::quantile_bounds)), each one-sided
+//!   sequences on each side ([`quantile_bounds`]), each one-sided
 //!   bound at `α_m / (2 Q d)` for `Q` quantiles and `d` allowed directions (so a false Fail-now,
 //!   and a false Pass-now, each have probability at most `α_m`). With `up(q) = q (1 + inc)` and
 //!   `down(q) = q (1 − dec)` for `q ≥ 0` (for `q < 0`: `q / (1 + inc)` and `q / (1 − dec)`, so
