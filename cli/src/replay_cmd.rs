@@ -12,6 +12,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+#[path = "sequential_replay.rs"]
+mod sequential_replay;
 mod stream;
 
 /// Arguments of `canary-judge replay`.
@@ -71,6 +73,15 @@ pub(crate) struct ReplayArgs {
     /// coming windows need, and reading stops when the analysis stops. The output is the same.
     #[arg(long)]
     in_memory: bool,
+    /// Walk the recording look by look with the anytime-valid judge
+    /// (`canary-judge-sequential-v1`, growing windows from the start) and report the first look
+    /// at which it would have stopped (Fail-now or Pass-now), and why. Exit code 1 on Fail-now.
+    /// Reads the recording whole.
+    #[arg(long)]
+    sequential: bool,
+    /// With --sequential: minutes between looks (default: every step of the recording).
+    #[arg(long, requires = "sequential")]
+    look_every_mins: Option<i64>,
 }
 
 /// Pairs from `--csv METRIC=BASELINE.csv,CANARY.csv` options.
@@ -200,6 +211,22 @@ fn replay(args: &ReplayArgs) -> Result<bool, String> {
     if args.begin_after_mins < 0 || args.lookback_mins < 0 || args.control_offset_mins < 0 {
         return Err("minutes must not be negative".into());
     }
+    if args.sequential {
+        let pairs = all_pairs(args, &config)?;
+        return sequential_replay::run(&sequential_replay::SequentialReplay {
+            config: &config,
+            pairs: &pairs,
+            thresholds: ScoreThresholds {
+                pass: args.pass,
+                marginal: args.marginal,
+            },
+            look_every_mins: args.look_every_mins,
+            begin_after_mins: args.begin_after_mins,
+            control_offset_mins: args.control_offset_mins,
+            judge_name: args.judge_name.as_deref(),
+            json: args.json,
+        });
+    }
     let mut timeline = Timeline::new(args);
     if streams(args) {
         stream::replay(args, &config, &mut timeline)?;
@@ -253,6 +280,17 @@ fn judge_window(
     judge_with(args.judge_name.as_deref(), &judge_request).map_err(|e| e.to_string())
 }
 
+/// Every input read whole: `--pairs`, then `--csv`, then `--prometheus-dump`.
+fn all_pairs(args: &ReplayArgs, config: &CanaryConfig) -> Result<Vec<MetricSetPair>, String> {
+    let mut pairs = match &args.pairs {
+        Some(path) => read_pairs(path)?,
+        None => Vec::new(),
+    };
+    pairs.extend(csv_pairs(&args.csv)?);
+    pairs.extend(dump_pairs(&args.prometheus_dumps, config)?);
+    Ok(pairs)
+}
+
 /// The whole recording in memory (`--pairs`, `--prometheus-dump`, `--in-memory`): every window
 /// judged across cores, then the timeline up to the first stop.
 fn replay_in_memory(
@@ -260,12 +298,7 @@ fn replay_in_memory(
     config: &CanaryConfig,
     timeline: &mut Timeline,
 ) -> Result<(), String> {
-    let mut pairs = match &args.pairs {
-        Some(path) => read_pairs(path)?,
-        None => Vec::new(),
-    };
-    pairs.extend(csv_pairs(&args.csv)?);
-    pairs.extend(dump_pairs(&args.prometheus_dumps, config)?);
+    let pairs = all_pairs(args, config)?;
     let (start, end) = recorded_range(&pairs).map_err(|e| e.to_string())?;
     let request = schedule_request(args, start, Some(lifetime(args, start, end)?));
     let windows = schedule(&request, start).map_err(|e| e.to_string())?;

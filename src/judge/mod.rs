@@ -4,6 +4,7 @@ mod classifier;
 mod netflix;
 mod rounding;
 mod scorer;
+pub mod sequential;
 mod settings;
 mod transform;
 pub mod v1;
@@ -25,7 +26,11 @@ use crate::model::{CanaryClassifierConfig, CanaryJudgeResult, JudgeRequest, Metr
 pub const NETFLIX_ACA_JUDGE: &str = "NetflixACAJudge-v1.0";
 
 /// Every judge this crate knows, by the name a config gives in `judge.name`.
-pub const KNOWN_JUDGES: &[&str] = &[NETFLIX_ACA_JUDGE, v1::CANARY_JUDGE_V1];
+pub const KNOWN_JUDGES: &[&str] = &[
+    NETFLIX_ACA_JUDGE,
+    v1::CANARY_JUDGE_V1,
+    sequential::CANARY_JUDGE_SEQUENTIAL_V1,
+];
 
 /// The judge used when a config names none.
 pub const DEFAULT_JUDGE: &str = NETFLIX_ACA_JUDGE;
@@ -58,6 +63,7 @@ pub fn judge_with(
     match name {
         NETFLIX_ACA_JUDGE => netflix_aca_judge(request),
         v1::CANARY_JUDGE_V1 => v1::canary_judge_v1(request),
+        sequential::CANARY_JUDGE_SEQUENTIAL_V1 => sequential::canary_judge_sequential(request),
         other => Err(JudgeError::UnknownJudge {
             name: other.to_string(),
             known: KNOWN_JUDGES.to_vec(),

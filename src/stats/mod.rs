@@ -17,6 +17,7 @@ mod rank_sum;
 pub mod rank_test;
 mod rate_test;
 mod sample;
+mod sequential;
 mod summary;
 mod zeroin;
 
@@ -37,6 +38,11 @@ pub use rank::average_ranks;
 pub use rank_test::{kth_pairwise_difference, rank_test, RankTest, RankTestError, RankTestSide};
 pub use rate_test::{rate_test, RateTest, RateTestError, RATE_TEST_MAX_EVENTS};
 pub use sample::SortedSample;
+pub use sequential::{
+    quantile_bounds, quantile_increase_ln_e, quantile_mixture_ln_e, CountInterval, QuantileBounds,
+    RateRatioSequence, RatioInterval, SequentialError, Side, QUANTILE_PRIOR_CONCENTRATION,
+    RATE_PRIOR_SHAPE,
+};
 pub use summary::{mean, summary_stats, variance};
 pub use zeroin::{zeroin, ZeroinOutcome, ZEROIN_MAX_ITERATIONS, ZEROIN_TOLERANCE};
 

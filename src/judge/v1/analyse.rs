@@ -76,7 +76,7 @@ pub(super) struct ThresholdHit {
 }
 
 /// The effective direction: a `rate` metric without `direction` counts only increases.
-pub(super) fn direction(settings: &V1MetricSettings, rate: bool) -> Direction {
+pub(crate) fn direction(settings: &V1MetricSettings, rate: bool) -> Direction {
     if rate && !settings.direction_given {
         Direction::Increase
     } else {
@@ -93,7 +93,7 @@ fn p_for(direction: Direction, two_sided: f64, greater: f64, less: f64) -> f64 {
 }
 
 /// Change relative to `level`: ±∞ (or 0) when the level is 0.
-pub(super) fn relative(change: f64, level: f64) -> f64 {
+pub(crate) fn relative(change: f64, level: f64) -> f64 {
     if level != 0.0 {
         change / level.abs()
     } else if change > 0.0 {
@@ -477,12 +477,12 @@ pub(super) fn threshold(
 }
 
 /// `Some(x)` for finite x.
-pub(super) fn finite(x: f64) -> Option<f64> {
+pub(crate) fn finite(x: f64) -> Option<f64> {
     x.is_finite().then_some(x)
 }
 
 /// A count or total for reasons: whole numbers without decimals.
-pub(super) fn number(x: f64) -> String {
+pub(crate) fn number(x: f64) -> String {
     if x.fract() == 0.0 && x.abs() < 1e15 {
         format!("{x:.0}")
     } else {

@@ -1,7 +1,7 @@
 //! Numbers in words: how reasons print estimates, intervals and p-values.
 
 /// `x` with 4 significant digits, without exponent for ordinary magnitudes (`812.3`, `0.004512`).
-pub(super) fn sig(x: f64) -> String {
+pub(crate) fn sig(x: f64) -> String {
     if !x.is_finite() {
         return if x.is_nan() {
             "NaN".into()
@@ -28,7 +28,7 @@ pub(super) fn sig(x: f64) -> String {
 }
 
 /// A relative change as a signed percentage: `+12.4%`, `−3.0%`, `+∞%` for a zero baseline.
-pub(super) fn pct(rel: f64) -> String {
+pub(crate) fn pct(rel: f64) -> String {
     if rel.is_infinite() {
         return if rel > 0.0 {
             "+∞%".into()
@@ -45,7 +45,7 @@ pub(super) fn pct(rel: f64) -> String {
 }
 
 /// A ratio: `×3.20`.
-pub(super) fn times(ratio: f64) -> String {
+pub(crate) fn times(ratio: f64) -> String {
     if ratio.is_infinite() {
         "×∞".into()
     } else {
@@ -54,7 +54,7 @@ pub(super) fn times(ratio: f64) -> String {
 }
 
 /// A p-value: `0.0003`, `< 0.0001`.
-pub(super) fn pval(p: f64) -> String {
+pub(crate) fn pval(p: f64) -> String {
     if p < 1e-4 {
         "< 0.0001".into()
     } else {
@@ -63,7 +63,7 @@ pub(super) fn pval(p: f64) -> String {
 }
 
 /// A confidence as a percentage label: `99%`, `97.5%`.
-pub(super) fn level(confidence: f64) -> String {
+pub(crate) fn level(confidence: f64) -> String {
     let v = confidence * 100.0;
     if v.fract().abs() < 1e-9 {
         format!("{v:.0}%")

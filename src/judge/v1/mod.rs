@@ -95,10 +95,10 @@
 //! bit, everywhere.
 
 mod adjust;
-mod analyse;
+pub(crate) mod analyse;
 mod decide;
-mod explain;
-mod score;
+pub(crate) mod explain;
+pub(crate) mod score;
 mod settings;
 
 pub use adjust::adjust_p_values;

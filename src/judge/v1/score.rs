@@ -9,16 +9,16 @@ use crate::model::{
 
 /// What scoring needs of one result.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct Scored<'a> {
-    pub name: &'a str,
-    pub classification: Classification,
+pub(crate) struct Scored<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) classification: Classification,
     /// `rule` of the evidence: tells insufficient data from no data.
-    pub rule: &'a str,
-    pub groups: &'a [String],
-    pub critical: bool,
-    pub muted: bool,
-    pub weight: f64,
-    pub reason: &'a str,
+    pub(crate) rule: &'a str,
+    pub(crate) groups: &'a [String],
+    pub(crate) critical: bool,
+    pub(crate) muted: bool,
+    pub(crate) weight: f64,
+    pub(crate) reason: &'a str,
 }
 
 impl Scored<'_> {
@@ -70,7 +70,7 @@ fn verdict(score: f64, thresholds: ScoreThresholds) -> Verdict {
 /// 5. otherwise each group scores `100 × Σw(Pass) / Σw(Pass, High, Low, NodataFailMetric)` with
 ///    each result's weight `w`, and the summary is Kayenta's weighted sum of group scores
 ///    (groups with nothing scored count as 100), rounded half-up to 2 decimals.
-pub(super) fn score(
+pub(crate) fn score(
     metrics: &[Scored<'_>],
     weights: &GroupWeights,
     thresholds: ScoreThresholds,
