@@ -396,12 +396,18 @@ impl Ctx<'_> {
 }
 
 /// Always-valid p-value text.
+/// `= 0.0123` or `< 0.0001`, to follow "p".
 fn p_text(p: f64) -> String {
     if p < 1e-4 {
         "< 0.0001".into()
     } else {
-        sig(p)
+        format!("= {}", sig(p))
     }
+}
+
+/// The adjusted p-value inside parentheses: `0.0123` or `< 0.0001`.
+fn adjusted_text(p: f64) -> String {
+    p_text(p).trim_start_matches("= ").to_string()
 }
 
 fn up(m: f64) -> impl Fn(f64) -> f64 {
@@ -657,11 +663,11 @@ fn judge_quantiles(
     let lvl = level(1.0 - ctx.alpha_m);
     let reason = match decision {
         SequentialDecision::FailNow => format!(
-            "{}: fail now: {}, always-valid p = {} (adjusted {}), {n_text}; {} → {classification}",
+            "{}: fail now: {}, always-valid p {} (adjusted {}), {n_text}; {} → {classification}",
             ctx.name,
             looks[best].text(),
             p_text(best_p),
-            p_text(adjusted),
+            adjusted_text(adjusted),
             ctx.allowed(false)
         ),
         SequentialDecision::PassNow => format!(
@@ -671,7 +677,7 @@ fn judge_quantiles(
             ctx.allowed(false)
         ),
         SequentialDecision::Continue => format!(
-            "{}: continue, more data needed: {}; no regression shown (always-valid p = {}), {n_text}; {}",
+            "{}: continue, more data needed: {}; no regression shown (always-valid p {}), {n_text}; {}",
             ctx.name,
             looks.iter().map(QuantileLook::text).collect::<Vec<_>>().join(", "),
             p_text(best_p),
@@ -866,14 +872,14 @@ fn judge_counts(
         }
     };
     let change = format!(
-        "event rate {} (anytime {} CS {} … {}), e = {} against the allowed band, always-valid p = {} (adjusted {}); {} canary vs {} baseline events over {} intervals",
+        "event rate {} (anytime {} CS {} … {}), e = {} against the allowed band, always-valid p {} (adjusted {}); {} canary vs {} baseline events over {} intervals",
         ratio(cs.estimate),
         level(1.0 - ctx.alpha_m),
         times(cs.lower),
         times(cs.upper),
         sig(e),
         p_text(p),
-        p_text(adjusted),
+        adjusted_text(adjusted),
         number(seq.canary_events()),
         number(seq.baseline_events()),
         intervals.len()
