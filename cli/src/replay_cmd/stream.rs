@@ -210,8 +210,9 @@ pub(super) fn replay(
         .map(|(_, s)| s.start_ms)
         .min()
         .ok_or_else(|| ReplayError::Empty.to_string())?;
+    // Spans come in (baseline, canary) pairs, one pair per `--csv` metric.
     let scopes: Vec<serde_json::Value> = spans
-        .chunks(2)
+        .chunks_exact(2)
         .map(|pair| {
             let scope = |s: &canary_judge::analysis::RecordedSpan| serde_json::json!({"startTimeIso": iso(s.start_ms), "startTimeMillis": s.start_ms, "stepMillis": s.step_ms});
             serde_json::json!({"control": scope(&pair[0]), "experiment": scope(&pair[1])})
