@@ -87,6 +87,12 @@ fn bench_request(c: &mut Criterion) {
     group
         .sample_size(50)
         .measurement_time(Duration::from_secs(3));
+    group.bench_function("20x60_parse_only", |b| {
+        b.iter(|| {
+            let request = parse_request(black_box(&text)).expect("parses");
+            black_box(request.metric_set_pair_list.len())
+        })
+    });
     group.bench_function("20x60_parse_judge_serialize", |b| {
         b.iter(|| {
             let request = parse_request(black_box(&text)).expect("parses");
