@@ -121,8 +121,14 @@ pub(super) fn decide(ctx: &Context<'_>, outcome: Outcome, analysis: Analysis) ->
     evidence.adjusted_p_value = Some(adjusted);
     let k = components.len() as f64;
     // A component is judged at its metric's level: Bonferroni within the metric, times the
-    // metric's multiple-testing multiplier.
-    let component_adjusted = |c: &Component| -> f64 { (k * c.p * multiplier).min(1.0) };
+    // metric's multiple-testing factor — its own multiplier (Holm's running maximum belongs to
+    // the metric's significance, not to this factor), or less where BH's step-up gave less.
+    let factor = if p > 0.0 {
+        multiplier.min(adjusted / p)
+    } else {
+        multiplier
+    };
+    let component_adjusted = |c: &Component| -> f64 { (k * c.p * factor).min(1.0) };
     let significant = adjusted <= ctx.alpha;
     let p_text = if pval(adjusted) != pval(p) {
         format!(
