@@ -141,6 +141,125 @@ fn arbitrary_request() -> impl Strategy<Value = JudgeRequest> {
         })
 }
 
+/// Settings of the improved judges: plausible values most of the time, anything sometimes.
+fn improved_settings() -> impl Strategy<Value = Value> {
+    let plausible = prop_oneof![
+        (
+            Just("test"),
+            prop_oneof![
+                Just("auto"),
+                Just("rank"),
+                Just("distribution"),
+                Just("rate"),
+                Just("threshold")
+            ]
+            .prop_map(Value::from)
+        ),
+        (Just("minSamples"), (1i64..8).prop_map(Value::from)),
+        (Just("minRequests"), (0.0..50.0f64).prop_map(Value::from)),
+        (
+            Just("denominator"),
+            prop_oneof![Just("m0"), Just("m1"), Just("nope")].prop_map(Value::from)
+        ),
+        (
+            Just("threshold"),
+            (-5.0..5.0f64, 0.0..10.0f64)
+                .prop_map(|(lo, w)| json!({"aggregate": "p90", "min": lo, "max": lo + w}))
+        ),
+        (
+            Just("tagWeights"),
+            Just(json!({"tag": "endpoint", "weights": {"/a": 2}, "perMetric": true}))
+        ),
+        (
+            Just("effectSize"),
+            (1.0..1.5f64).prop_map(|r| json!({"allowedIncrease": r, "allowedDecrease": 2.0 - r}))
+        ),
+        (
+            Just("sequential"),
+            prop_oneof![
+                Just(json!({"test": "count"})),
+                Just(json!({"quantiles": [0.5, 0.9]})),
+                Just(json!({"trafficShare": 0.3}))
+            ]
+        ),
+        (
+            Just("direction"),
+            prop_oneof![Just("increase"), Just("decrease"), Just("either")].prop_map(Value::from)
+        ),
+    ];
+    let anything = (
+        prop_oneof![
+            Just("test"),
+            Just("minSamples"),
+            Just("denominator"),
+            Just("threshold"),
+            Just("tagWeights"),
+            Just("sequential")
+        ],
+        json_value(),
+    );
+    prop::collection::vec(prop_oneof![4 => plausible, 1 => anything], 0..4)
+        .prop_map(|kvs| Value::Object(kvs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()))
+}
+
+fn improved_request() -> impl Strategy<Value = (JudgeRequest, &'static str)> {
+    (
+        prop::collection::vec(
+            (
+                improved_settings(),
+                series(tied_value(), 70),
+                series(tied_value(), 70),
+            ),
+            1..4,
+        ),
+        prop_oneof![
+            Just(json!({})),
+            Just(json!({"multipleTesting": "bh", "confidence": 0.9})),
+            Just(json!({"multipleTesting": "none"})),
+            json_value()
+        ],
+        prop_oneof![Just("canary-judge-v1"), Just("canary-judge-sequential-v1")],
+    )
+        .prop_map(|(metrics, classifier, judge_name)| {
+            let mut classifier_json = json!({"groupWeights": {}});
+            if let (Some(obj), Some(extra)) =
+                (classifier_json.as_object_mut(), classifier.as_object())
+            {
+                for (k, v) in extra {
+                    obj.insert(k.clone(), v.clone());
+                }
+            }
+            let config = json!({
+                "metrics": metrics.iter().enumerate().map(|(i, (canary, _, _))| json!({
+                    "name": format!("m{i}"),
+                    "groups": ["g"],
+                    "analysisConfigurations": {"canary": canary},
+                })).collect::<Vec<_>>(),
+                "classifier": classifier_json,
+            });
+            let request = JudgeRequest {
+                canary_config: serde_json::from_value::<CanaryConfig>(config).expect("config"),
+                score_thresholds: ScoreThresholds {
+                    pass: 95.0,
+                    marginal: 75.0,
+                },
+                metric_set_pair_list: metrics
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (_, control, experiment))| MetricSetPair {
+                        name: format!("m{i}"),
+                        values: MetricSetPairValues {
+                            control,
+                            experiment,
+                        },
+                        ..Default::default()
+                    })
+                    .collect(),
+            };
+            (request, judge_name)
+        })
+}
+
 fn sample(v: Vec<f64>) -> SortedSample {
     SortedSample::new(v).expect("no NaN")
 }
@@ -163,6 +282,22 @@ proptest! {
             let text = serde_json::to_string(&result).expect("serialises");
             let back: canary_judge::CanaryJudgeResult = serde_json::from_str(&text).expect("reads back");
             prop_assert_eq!(back.results.len(), result.results.len());
+        }
+    }
+
+    /// The improved judges, on any data and plausible or arbitrary settings: an answer with a
+    /// finite score in [0, 100] and a verdict that agrees with the thresholds, or a typed error.
+    #[test]
+    fn improved_judges_never_panic((request, name) in improved_request()) {
+        if let Ok(result) = canary_judge::judge_with(Some(name), &request) {
+            let s = result.score.score;
+            prop_assert!(s.is_finite() && (0.0..=100.0).contains(&s), "{}", s);
+            prop_assert_eq!(result.results.len(), request.metric_set_pair_list.len());
+            let want = if s >= 95.0 { Verdict::Pass } else if s >= 75.0 { Verdict::Marginal } else { Verdict::Fail };
+            prop_assert_eq!(result.score.classification, want);
+            let text = serde_json::to_string(&result).expect("serialises");
+            let back: canary_judge::CanaryJudgeResult = serde_json::from_str(&text).expect("reads back");
+            prop_assert_eq!(serde_json::to_string(&back).expect("serialises"), text);
         }
     }
 
