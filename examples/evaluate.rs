@@ -34,144 +34,12 @@
 use canary_judge::judge::judge_with;
 use canary_judge::{JudgeRequest, Verdict};
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-/// splitmix64.
-struct Rng(u64);
+#[path = "common/nab.rs"]
+mod nab;
 
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-
-    /// Knuth's method (the means here are small).
-    fn poisson(&mut self, mean: f64) -> f64 {
-        let limit = (-mean).exp();
-        let (mut k, mut p) = (0.0, self.uniform());
-        while p > limit {
-            k += 1.0;
-            p *= self.uniform();
-        }
-        k
-    }
-}
-
-struct Series {
-    name: String,
-    timestamps: Vec<String>,
-    values: Vec<f64>,
-    /// Labelled anomaly windows `[start, end]` (same timestamp format, compared as text).
-    anomalies: Vec<(String, String)>,
-}
-
-impl Series {
-    /// A start index of `len` consecutive points that overlap no anomaly window.
-    fn clean_start(&self, len: usize, rng: &mut Rng) -> Option<usize> {
-        if self.values.len() < len {
-            return None;
-        }
-        for _ in 0..100 {
-            let start = rng.below(self.values.len() - len + 1);
-            let (a, b) = (&self.timestamps[start], &self.timestamps[start + len - 1]);
-            let overlaps = self
-                .anomalies
-                .iter()
-                .any(|(s, e)| a.as_str() <= e.as_str() && b.as_str() >= s.as_str());
-            if !overlaps {
-                return Some(start);
-            }
-        }
-        None
-    }
-}
-
-fn load(root: &Path) -> Result<Vec<Series>, Box<dyn std::error::Error>> {
-    let windows: Value = serde_json::from_str(&std::fs::read_to_string(
-        root.join("combined_windows.json"),
-    )?)?;
-    let mut files: Vec<(String, PathBuf)> = Vec::new();
-    for dir in ["realAWSCloudwatch", "realKnownCause"] {
-        for entry in std::fs::read_dir(root.join("data").join(dir))? {
-            let path = entry?.path();
-            let name = format!(
-                "{dir}/{}",
-                path.file_name().unwrap_or_default().to_string_lossy()
-            );
-            files.push((name, path));
-        }
-    }
-    files.push((
-        "realKnownCause/ec2_request_latency_system_failure.csv".into(),
-        root.join("ec2_request_latency_system_failure.csv"),
-    ));
-    files.sort();
-    let mut out = Vec::new();
-    for (name, path) in files {
-        let text = std::fs::read_to_string(&path)?;
-        let mut timestamps = Vec::new();
-        let mut values = Vec::new();
-        for (line, row) in text.lines().enumerate().skip(1) {
-            let (t, v) = row.split_once(',').ok_or_else(|| {
-                format!("{}:{}: expected timestamp,value", path.display(), line + 1)
-            })?;
-            timestamps.push(t.to_string());
-            values.push(
-                v.trim()
-                    .parse::<f64>()
-                    .map_err(|e| format!("{}:{}: {e}", path.display(), line + 1))?,
-            );
-        }
-        let anomalies = windows
-            .get(&name)
-            .and_then(Value::as_array)
-            .map(|ws| {
-                ws.iter()
-                    .filter_map(|w| {
-                        Some((
-                            w.get(0)?.as_str()?.to_string(),
-                            w.get(1)?.as_str()?.to_string(),
-                        ))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        out.push(Series {
-            name,
-            timestamps,
-            values,
-            anomalies,
-        });
-    }
-    Ok(out)
-}
-
-/// `len` consecutive points from `start`, dealt at random into two halves (each kept in time
-/// order): baseline and canary then see the same load over the same time.
-fn split(values: &[f64], start: usize, len: usize, rng: &mut Rng) -> (Vec<f64>, Vec<f64>) {
-    let mut order: Vec<usize> = (0..len).collect();
-    for i in (1..len).rev() {
-        order.swap(i, rng.below(i + 1));
-    }
-    let (a, b) = order.split_at(len / 2);
-    let side = |idx: &[usize]| {
-        let mut idx = idx.to_vec();
-        idx.sort_unstable();
-        idx.iter().map(|&i| values[start + i]).collect::<Vec<f64>>()
-    };
-    (side(a), side(b))
-}
+use nab::{load, split, stretch_tail, Rng, Series};
 
 /// The even and odd points of `len` consecutive points from `start`: a harsher no-change case,
 /// since a metric with a period of two steps then differs between the sides.
@@ -344,20 +212,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 let Some(start) = s.clean_start(2 * n, &mut rng) else {
                     continue;
                 };
-                let scale = if s.name.contains("nyc_taxi") {
-                    0.01
-                } else {
-                    1.0
-                };
-                let (mut req_b, mut req_c) = split(&s.values, start, 2 * n, &mut rng);
-                req_b
-                    .iter_mut()
-                    .chain(req_c.iter_mut())
-                    .for_each(|v| *v = (*v * scale).round().max(1.0));
-                let mean_requests = req_b.iter().sum::<f64>() / n as f64;
-                let rate = 0.1 / mean_requests;
-                let err_b: Vec<f64> = req_b.iter().map(|r| rng.poisson(rate * r)).collect();
-                let err_c: Vec<f64> = req_c.iter().map(|r| rng.poisson(k * rate * r)).collect();
+                let c = nab::error_canary(s, start, n, 0.1, k, &mut rng);
+                let ((req_b, req_c), (err_b, err_c)) = (c.requests, c.errors);
                 t.trials += 1;
                 let alone = || vec![("errors", json!({}), err_b.as_slice(), err_c.as_slice())];
                 t.kayenta += usize::from(alarms(
@@ -395,16 +251,4 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("{errors} judgements returned an error (counted as alarms)");
     }
     Ok(())
-}
-
-/// Moves the points above the 80th percentile `k` times as far above it.
-fn stretch_tail(values: &mut [f64], k: f64) {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let p80 = sorted[(sorted.len() * 4) / 5];
-    for v in values.iter_mut() {
-        if *v > p80 {
-            *v = p80 + (*v - p80) * k;
-        }
-    }
 }

@@ -20,7 +20,10 @@ pub use settings::{Direction, EffectSizeBounds, EffectSizeMeasure, MetricSetting
 pub use transform::CleanSeries;
 
 use crate::error::JudgeError;
-use crate::model::{CanaryClassifierConfig, CanaryJudgeResult, JudgeRequest, MetricSetPair};
+use crate::model::{
+    CanaryClassifierConfig, CanaryConfig, CanaryJudgeResult, CanaryMetricConfig, JudgeRequest,
+    MetricSetPair,
+};
 
 /// Kayenta's Mann-Whitney judge, reproduced exactly (see the crate docs for the differences).
 pub const NETFLIX_ACA_JUDGE: &str = "NetflixACAJudge-v1.0";
@@ -127,4 +130,20 @@ pub(crate) fn check_finite(index: usize, pair: &MetricSetPair) -> Result<(), Jud
         }
     }
     Ok(())
+}
+
+/// The first metric config named like the pair at `index` ("Could not find metric config").
+pub(crate) fn metric_config<'a>(
+    config: &'a CanaryConfig,
+    index: usize,
+    pair: &MetricSetPair,
+) -> Result<&'a CanaryMetricConfig, JudgeError> {
+    config
+        .metrics
+        .iter()
+        .find(|m| m.name == pair.name)
+        .ok_or_else(|| JudgeError::MissingMetricConfig {
+            index,
+            metric: pair.name.clone(),
+        })
 }

@@ -141,14 +141,7 @@ pub fn netflix_aca_judge(request: &JudgeRequest) -> Result<CanaryJudgeResult, Ju
     let classifier = checked_classifier(request)?;
 
     let one = |(index, pair): (usize, &MetricSetPair)| -> Result<CanaryAnalysisResult, JudgeError> {
-        let metric_config = config
-            .metrics
-            .iter()
-            .find(|m| m.name == pair.name)
-            .ok_or_else(|| JudgeError::MissingMetricConfig {
-                index,
-                metric: pair.name.clone(),
-            })?;
+        let metric_config = crate::judge::metric_config(config, index, pair)?;
         Ok(judge_metric(index, pair, metric_config)?.result)
     };
     let pairs = &request.metric_set_pair_list;

@@ -159,14 +159,7 @@ pub fn canary_judge_sequential(request: &JudgeRequest) -> Result<CanaryJudgeResu
 
     let mut prepared = Vec::with_capacity(pairs.len());
     for (index, pair) in pairs.iter().enumerate() {
-        let metric_config = config
-            .metrics
-            .iter()
-            .find(|m| m.name == pair.name)
-            .ok_or_else(|| JudgeError::MissingMetricConfig {
-                index,
-                metric: pair.name.clone(),
-            })?;
+        let metric_config = crate::judge::metric_config(config, index, pair)?;
         let groups = metric_config
             .groups
             .clone()
@@ -180,7 +173,7 @@ pub fn canary_judge_sequential(request: &JudgeRequest) -> Result<CanaryJudgeResu
         check_finite(index, pair)?;
         let denominator = match &settings.v1.denominator {
             Some(d) if settings.test == SequentialTest::Count => {
-                Some(denominator_pair(index, pair, d, pairs)?)
+                Some(crate::judge::v1::denominator_pair(index, pair, d, pairs)?)
             }
             _ => None,
         };
@@ -320,30 +313,6 @@ pub fn canary_judge_sequential(request: &JudgeRequest) -> Result<CanaryJudgeResu
         group_scores,
         score: summary,
     })
-}
-
-/// The denominator's pair: the same tags, else the only pair of that name.
-fn denominator_pair<'a>(
-    index: usize,
-    pair: &MetricSetPair,
-    denominator: &str,
-    pairs: &'a [MetricSetPair],
-) -> Result<&'a MetricSetPair, JudgeError> {
-    let named: Vec<&MetricSetPair> = pairs.iter().filter(|p| p.name == denominator).collect();
-    named
-        .iter()
-        .find(|p| p.tags == pair.tags)
-        .or(if named.len() == 1 {
-            named.first()
-        } else {
-            None
-        })
-        .copied()
-        .ok_or_else(|| JudgeError::MissingDenominator {
-            index,
-            metric: pair.name.clone(),
-            denominator: denominator.to_string(),
-        })
 }
 
 struct Ctx<'a> {

@@ -150,14 +150,7 @@ pub fn canary_judge_v1(request: &JudgeRequest) -> Result<CanaryJudgeResult, Judg
 
     let mut prepared = Vec::with_capacity(pairs.len());
     for (index, pair) in pairs.iter().enumerate() {
-        let metric_config = config
-            .metrics
-            .iter()
-            .find(|m| m.name == pair.name)
-            .ok_or_else(|| JudgeError::MissingMetricConfig {
-                index,
-                metric: pair.name.clone(),
-            })?;
+        let metric_config = crate::judge::metric_config(config, index, pair)?;
         prepared.push(prepare(index, pair, metric_config, pairs, confidence)?);
     }
 
@@ -358,7 +351,7 @@ impl Outcome {
 }
 
 /// The denominator's pair: the same tags, else the only pair of that name.
-fn denominator_pair<'a>(
+pub(crate) fn denominator_pair<'a>(
     index: usize,
     pair: &MetricSetPair,
     denominator: &str,
