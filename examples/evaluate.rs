@@ -34,12 +34,11 @@
 use canary_judge::judge::judge_with;
 use canary_judge::{JudgeRequest, Verdict};
 use serde_json::{json, Value};
-use std::path::Path;
 
 #[path = "common/nab.rs"]
 mod nab;
 
-use nab::{load, split, stretch_tail, Rng, Series};
+use nab::{split, stretch_tail, Rng};
 
 /// The even and odd points of `len` consecutive points from `start`: a harsher no-change case,
 /// since a metric with a period of two steps then differs between the sides.
@@ -118,12 +117,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let v1_settings: Value = args
         .get(2)
         .map_or(Ok(json!({})), |a| serde_json::from_str(a))?;
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/nab");
-    let series = load(&root)?;
-    let traffic: Vec<&Series> = series
-        .iter()
-        .filter(|s| s.name.contains("elb_request_count") || s.name.contains("nyc_taxi"))
-        .collect();
+    let series = nab::load_fixtures()?;
+    let traffic = nab::traffic(&series);
     let mut rng = Rng(seed);
     let mut errors = 0usize;
     println!(

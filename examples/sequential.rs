@@ -37,12 +37,11 @@ use canary_judge::model::{MetricSetPair, MetricSetPairValues};
 use canary_judge::stats::{average_ranks, normal_quantile};
 use canary_judge::JudgeRequest;
 use serde_json::{json, Value};
-use std::path::Path;
 
 #[path = "common/nab.rs"]
 mod nab;
 
-use nab::{load, split, stretch_tail, Rng, Series};
+use nab::{split, stretch_tail, Rng};
 
 /// Two-sided Mann-Whitney at 5% (normal approximation with the tie correction).
 fn mann_whitney_rejects(a: &[f64], b: &[f64], z_crit: f64) -> bool {
@@ -186,12 +185,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let per_look: usize = args.get(3).map_or(Ok(2), |a| a.parse())?;
     let n = looks * per_look;
     let z_crit = normal_quantile(0.975)?;
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/nab");
-    let series = load(&root)?;
-    let traffic: Vec<&Series> = series
-        .iter()
-        .filter(|s| s.name.contains("elb_request_count") || s.name.contains("nyc_taxi"))
-        .collect();
+    let series = nab::load_fixtures()?;
+    let traffic = nab::traffic(&series);
     let mut rng = Rng(seed);
     println!(
         "canary-judge-sequential-v1: {trials} canaries per row, seed {seed}, {looks} looks × {per_look} points a side ({n} at the end), α = 0.05"

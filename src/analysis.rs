@@ -68,12 +68,8 @@ pub struct JudgementWindow {
     pub control_end_ms: i64,
 }
 
-/// The lifetime in whole minutes: from start to end when an end is given, else
-/// `lifetime_mins`.
-///
-/// # Errors
-/// [`ScheduleError::NoLifetime`] with neither; [`ScheduleError::EmptyLifetime`] when ≤ 0.
-pub fn lifetime_mins(request: &ScheduleRequest, now_ms: i64) -> Result<i64, ScheduleError> {
+/// Refuses a warm-up, look-back or control offset longer than [`MAX_MINUTES`].
+pub(crate) fn check_offsets(request: &ScheduleRequest) -> Result<(), ScheduleError> {
     let offsets = [
         request.begin_after_mins,
         request.lookback_mins,
@@ -81,10 +77,20 @@ pub fn lifetime_mins(request: &ScheduleRequest, now_ms: i64) -> Result<i64, Sche
     ];
     if offsets
         .iter()
-        .any(|m| m.unsigned_abs() > MAX_MINUTES as u64)
+        .any(|m| m.unsigned_abs() > MAX_MINUTES.unsigned_abs())
     {
         return Err(ScheduleError::TooLong);
     }
+    Ok(())
+}
+
+/// The lifetime in whole minutes: from start to end when an end is given, else
+/// `lifetime_mins`.
+///
+/// # Errors
+/// [`ScheduleError::NoLifetime`] with neither; [`ScheduleError::EmptyLifetime`] when ≤ 0.
+pub fn lifetime_mins(request: &ScheduleRequest, now_ms: i64) -> Result<i64, ScheduleError> {
+    check_offsets(request)?;
     let minutes = match (request.end_ms, request.lifetime_mins) {
         (Some(end), _) => end.saturating_sub(request.start_ms.unwrap_or(now_ms)) / MINUTE_MS,
         (None, Some(l)) => l,
@@ -432,4 +438,15 @@ pub fn pair_in_window(
         scopes: pair.scopes.clone(),
         attributes: pair.attributes.clone(),
     })
+}
+
+/// [`pair_in_window`] for every pair of a recording, in order (the request one judgement sees).
+///
+/// # Errors
+/// The first pair's [`ReplayError`].
+pub fn pairs_in_window(
+    pairs: &[crate::model::MetricSetPair],
+    window: &JudgementWindow,
+) -> Result<Vec<crate::model::MetricSetPair>, ReplayError> {
+    pairs.iter().map(|p| pair_in_window(p, window)).collect()
 }

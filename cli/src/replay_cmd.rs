@@ -2,7 +2,7 @@
 
 use crate::files::{iso, read, read_pairs};
 use canary_judge::analysis::{
-    did_pass_thresholds, has_few_points, pair_in_window, recorded_range, schedule, stops_analysis,
+    did_pass_thresholds, has_few_points, pairs_in_window, recorded_range, schedule, stops_analysis,
     JudgementWindow, ScheduleRequest, FEW_POINTS_WARNING,
 };
 use canary_judge::model::{CanaryConfig, MetricSetPair};
@@ -312,11 +312,7 @@ fn replay_in_memory(
         windows
             .into_par_iter()
             .map(|window| {
-                let in_window = pairs
-                    .iter()
-                    .map(|p| pair_in_window(p, &window))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| e.to_string())?;
+                let in_window = pairs_in_window(&pairs, &window).map_err(|e| e.to_string())?;
                 let result = judge_window(args, config, in_window)?;
                 if let Some(bar) = &progress {
                     bar.inc(1);

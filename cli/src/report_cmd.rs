@@ -3,7 +3,7 @@
 
 use crate::files::{iso, read, read_pairs};
 use crate::replay_cmd::not_passing;
-use canary_judge::analysis::{pair_in_window, JudgementWindow};
+use canary_judge::analysis::{pairs_in_window, JudgementWindow};
 use canary_judge::judge::{judge_metric, ClassifierPath, JudgedMetric, MetricSettings};
 use canary_judge::model::Evidence;
 use canary_judge::model::{CanaryAnalysisResult, CanaryConfig, Classification, MetricSetPair};
@@ -217,11 +217,7 @@ fn report(args: &ReportArgs) -> Result<String, String> {
                             .control_end_time_millis
                             .unwrap_or(run.judgement_end_time_millis),
                     };
-                    let in_window = pairs
-                        .iter()
-                        .map(|p| pair_in_window(p, &window))
-                        .collect::<Result<Vec<_>, _>>()
-                        .map_err(|e| e.to_string())?;
+                    let in_window = pairs_in_window(&pairs, &window).map_err(|e| e.to_string())?;
                     let request = JudgeRequest {
                         canary_config: config.clone(),
                         score_thresholds: thresholds,

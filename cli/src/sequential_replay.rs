@@ -3,7 +3,7 @@
 //! (Fail-now or Pass-now), and why.
 
 use crate::files::iso;
-use canary_judge::analysis::{pair_in_window, recorded_range, recorded_span, JudgementWindow};
+use canary_judge::analysis::{pairs_in_window, recorded_range, recorded_span, JudgementWindow};
 use canary_judge::judge::sequential::{SequentialDecision, CANARY_JUDGE_SEQUENTIAL_V1};
 use canary_judge::model::{CanaryConfig, MetricSetPair};
 use canary_judge::{judge_with, CanaryJudgeResult, JudgeRequest, ScoreThresholds};
@@ -101,12 +101,7 @@ pub(crate) fn run(opts: &SequentialReplay<'_>) -> Result<bool, String> {
             control_start_ms: from - offset,
             control_end_ms: at - offset,
         };
-        let in_window = opts
-            .pairs
-            .iter()
-            .map(|p| pair_in_window(p, &window))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| e.to_string())?;
+        let in_window = pairs_in_window(opts.pairs, &window).map_err(|e| e.to_string())?;
         let request = JudgeRequest {
             canary_config: config.clone(),
             score_thresholds: opts.thresholds,

@@ -77,6 +77,19 @@ impl Series {
     }
 }
 
+/// Every series of the shipped `fixtures/nab/`, sorted by name, with its anomaly windows.
+pub(crate) fn load_fixtures() -> Result<Vec<Series>, Box<dyn std::error::Error>> {
+    load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/nab"))
+}
+
+/// The series that count traffic (ELB requests, taxi rides): denominators for error counts.
+pub(crate) fn traffic(series: &[Series]) -> Vec<&Series> {
+    series
+        .iter()
+        .filter(|s| s.name.contains("elb_request_count") || s.name.contains("nyc_taxi"))
+        .collect()
+}
+
 /// Every series under `root` (`fixtures/nab/`), sorted by name, with its anomaly windows.
 pub(crate) fn load(root: &Path) -> Result<Vec<Series>, Box<dyn std::error::Error>> {
     let windows: Value = serde_json::from_str(&std::fs::read_to_string(

@@ -213,17 +213,7 @@ impl StreamSchedule {
             lifetime_mins: None,
             ..request
         };
-        let offsets = [
-            request.begin_after_mins,
-            request.lookback_mins,
-            request.control_offset_mins,
-        ];
-        if offsets
-            .iter()
-            .any(|m| m.unsigned_abs() > MAX_MINUTES.unsigned_abs())
-        {
-            return Err(ScheduleError::TooLong);
-        }
+        super::check_offsets(&request)?;
         Ok(Self {
             request,
             start_ms,

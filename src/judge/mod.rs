@@ -147,3 +147,16 @@ pub(crate) fn metric_config<'a>(
             metric: pair.name.clone(),
         })
 }
+
+/// The metric config's `groups`, which every judge requires ([`JudgeError::MissingGroups`]).
+pub(crate) fn metric_groups(
+    config: &CanaryMetricConfig,
+    metric: &str,
+) -> Result<Vec<String>, JudgeError> {
+    config
+        .groups
+        .clone()
+        .ok_or_else(|| JudgeError::MissingGroups {
+            metric: metric.to_string(),
+        })
+}

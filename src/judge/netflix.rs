@@ -3,7 +3,6 @@
 use super::classifier::{ClassifyArgs, MannWhitneyClassifier, MetricClassification, MetricLabels};
 use super::scorer::{score, ScoredMetric};
 use super::settings::MetricSettings;
-use super::transform::CleanSeries;
 use super::{check_finite, checked_classifier, NETFLIX_ACA_JUDGE};
 use crate::error::JudgeError;
 use crate::model::{
@@ -38,28 +37,15 @@ pub fn judge_metric(
     config: &CanaryMetricConfig,
 ) -> Result<JudgedMetric, JudgeError> {
     let name = pair.name.as_str();
-    let groups = config
-        .groups
-        .clone()
-        .ok_or_else(|| JudgeError::MissingGroups {
-            metric: name.to_string(),
-        })?;
+    let groups = super::metric_groups(config, name)?;
     let settings = MetricSettings::from_analysis_configurations(
         name,
         config.analysis_configurations.as_ref(),
     )?;
     check_finite(index, pair)?;
 
-    let experiment = CleanSeries::prepare(
-        &pair.values.experiment,
-        settings.nan_strategy,
-        settings.outlier_factor,
-    );
-    let control = CleanSeries::prepare(
-        &pair.values.control,
-        settings.nan_strategy,
-        settings.outlier_factor,
-    );
+    let experiment = settings.clean(&pair.values.experiment);
+    let control = settings.clean(&pair.values.control);
     let classifier = MannWhitneyClassifier::for_judge(&settings);
     let outcome = classifier.classify(
         &control,

@@ -2,6 +2,7 @@
 //! Kayenta's rules and defaults, and with an error naming the metric and the key where Kayenta
 //! would throw.
 
+use super::transform::CleanSeries;
 use crate::error::JudgeError;
 use crate::model::config_json_kind;
 use serde_json::Value;
@@ -114,6 +115,12 @@ impl Default for MetricSettings {
 }
 
 impl MetricSettings {
+    /// A raw series after this metric's `nanStrategy` and outlier removal (see
+    /// [`CleanSeries::prepare`]: NaN removed or replaced by 0.0; empty input stays empty).
+    pub fn clean<'a>(&self, raw: &'a [f64]) -> CleanSeries<'a> {
+        CleanSeries::prepare(raw, self.nan_strategy, self.outlier_factor)
+    }
+
     /// Reads the settings of `metric` from its raw `analysisConfigurations` (absent or `{}` gives
     /// the defaults).
     ///

@@ -1,5 +1,6 @@
 //! The two-sample Kolmogorov–Smirnov test, as R 4.2.2's `ks.test(x, y)` (two-sided).
 
+use super::sample::{sample_problem, SampleProblem};
 use thiserror::Error;
 
 /// Below this product of the sample sizes the p-value is exact (R: `n.x * n.y < 10000`).
@@ -50,19 +51,12 @@ pub enum KsTestError {
 }
 
 fn check(which: &'static str, s: &[f64]) -> Result<(), KsTestError> {
-    if s.is_empty() {
-        return Err(KsTestError::EmptySample { which });
+    match sample_problem(s, f64::is_nan) {
+        None => Ok(()),
+        Some(SampleProblem::Empty) => Err(KsTestError::EmptySample { which }),
+        Some(SampleProblem::Refused(index)) => Err(KsTestError::NaN { which, index }),
+        Some(SampleProblem::Unsorted(index)) => Err(KsTestError::Unsorted { which, index }),
     }
-    if let Some(index) = s.iter().position(|v| v.is_nan()) {
-        return Err(KsTestError::NaN { which, index });
-    }
-    if let Some(i) = s.windows(2).position(|w| w[1] < w[0]) {
-        return Err(KsTestError::Unsorted {
-            which,
-            index: i + 1,
-        });
-    }
-    Ok(())
 }
 
 /// The two-sample, two-sided Kolmogorov–Smirnov test of R 4.2.2's `ks.test(x, y)`.

@@ -2,6 +2,7 @@
 //! between two samples (latency tails of canary and baseline).
 
 use super::binomial::binom_tails;
+use super::sample::{sample_problem, SampleProblem};
 use thiserror::Error;
 
 /// A quantile of one sample with its distribution-free confidence interval.
@@ -75,19 +76,12 @@ pub enum QuantileError {
 }
 
 fn check_sample(which: &'static str, s: &[f64]) -> Result<(), QuantileError> {
-    if s.is_empty() {
-        return Err(QuantileError::EmptySample { which });
+    match sample_problem(s, |v| !v.is_finite()) {
+        None => Ok(()),
+        Some(SampleProblem::Empty) => Err(QuantileError::EmptySample { which }),
+        Some(SampleProblem::Refused(index)) => Err(QuantileError::NonFinite { which, index }),
+        Some(SampleProblem::Unsorted(index)) => Err(QuantileError::Unsorted { which, index }),
     }
-    if let Some(index) = s.iter().position(|v| !v.is_finite()) {
-        return Err(QuantileError::NonFinite { which, index });
-    }
-    if let Some(i) = s.windows(2).position(|w| w[1] < w[0]) {
-        return Err(QuantileError::Unsorted {
-            which,
-            index: i + 1,
-        });
-    }
-    Ok(())
 }
 
 fn check_levels(q: f64, confidence: f64) -> Result<(), QuantileError> {

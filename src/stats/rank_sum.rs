@@ -50,7 +50,8 @@ pub(crate) fn merged_rank_stats(x: &[f64], y: &[f64], d: f64) -> (u128, u128) {
     (rank_sum_twice, ties)
 }
 
-fn tie_term(t: u64) -> u128 {
+/// `t³ − t`, a tie group's share of the rank-sum variance correction (0 for t = 0 or 1).
+pub(crate) fn tie_term(t: u64) -> u128 {
     let t = u128::from(t);
     t * t * t - t
 }

@@ -87,6 +87,8 @@
 //! - R warns when the exact interval cannot reach `conf.level`; the values are the same, and we
 //!   report no warning.
 
+use super::rank_sum::tie_term;
+use super::sample::{sample_problem, SampleProblem};
 use std::fmt;
 use thiserror::Error;
 
@@ -328,16 +330,12 @@ pub fn kth_pairwise_difference(x_sorted: &[f64], y_sorted: &[f64], k: usize) -> 
 }
 
 fn check_sample(v: &[f64], side: RankTestSide) -> Result<(), RankTestError> {
-    if v.is_empty() {
-        return Err(RankTestError::Empty { side });
+    match sample_problem(v, |a| !a.is_finite()) {
+        None => Ok(()),
+        Some(SampleProblem::Empty) => Err(RankTestError::Empty { side }),
+        Some(SampleProblem::Refused(position)) => Err(RankTestError::NonFinite { side, position }),
+        Some(SampleProblem::Unsorted(_)) => Err(RankTestError::Unsorted { side }),
     }
-    if let Some(position) = v.iter().position(|a| !a.is_finite()) {
-        return Err(RankTestError::NonFinite { side, position });
-    }
-    if v.windows(2).any(|w| w[0] > w[1]) {
-        return Err(RankTestError::Unsorted { side });
-    }
-    Ok(())
 }
 
 /// R's `sign`.
@@ -376,10 +374,6 @@ struct Pooled {
     any_tie: bool,
 }
 
-fn tie_term(t: u128) -> u128 {
-    t * t * t - t
-}
-
 /// One merge of the sorted samples (numeric equality: `-0.0 == 0.0`, as R's `rank`).
 fn pooled_stats(x: &[f64], y: &[f64]) -> Pooled {
     let (mut i, mut j) = (0, 0);
@@ -407,7 +401,7 @@ fn pooled_stats(x: &[f64], y: &[f64]) -> Pooled {
         // x values equal to v beat the y values below v and tie the cy equal ones.
         out.u_twice += cx * (2 * j0 as u128 + cy);
         let t = cx + cy;
-        out.tie_sum += tie_term(t);
+        out.tie_sum += tie_term((i - i0 + j - j0) as u64);
         out.any_tie |= t > 1;
     }
     out
@@ -416,7 +410,7 @@ fn pooled_stats(x: &[f64], y: &[f64]) -> Pooled {
 /// Σ(t³ − t) over the groups of equal values of one sorted sample.
 fn within_tie_sum(v: &[f64]) -> u128 {
     v.chunk_by(|a, b| a == b)
-        .map(|g| tie_term(g.len() as u128))
+        .map(|g| tie_term(g.len() as u64))
         .sum()
 }
 
@@ -681,7 +675,8 @@ fn is_pos_zero(v: f64) -> bool {
 }
 
 // ---------------------------------------------------------------------------------------------
-// R's normal distribution functions.
+// R's normal distribution functions. Not `stats::normal_quantile`: that one reproduces
+// commons-math (Kayenta's), bit for bit; these reproduce R, which this test is checked against.
 
 /// R's `pnorm(x, lower.tail = lower)` (not log): W. J. Cody's rational Chebyshev
 /// approximations (ACM TOMS Algorithm 715, 1993) in the form R's `pnorm_both` evaluates them,

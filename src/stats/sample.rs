@@ -78,3 +78,28 @@ impl SortedSample {
         self.values.retain(keep);
     }
 }
+
+/// The first thing wrong with a sample that must be non-empty and sorted ascending (the checks
+/// of the test functions that take sorted slices).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SampleProblem {
+    /// No values.
+    Empty,
+    /// The value at this position is refused by the caller's rule (NaN, or any non-finite).
+    Refused(usize),
+    /// The value at this position is below the one before it.
+    Unsorted(usize),
+}
+
+/// Checks `s` in the order empty, refused values (`refuse`), order; `None` when it is fine.
+pub(crate) fn sample_problem(s: &[f64], refuse: impl Fn(f64) -> bool) -> Option<SampleProblem> {
+    if s.is_empty() {
+        return Some(SampleProblem::Empty);
+    }
+    if let Some(i) = s.iter().position(|&v| refuse(v)) {
+        return Some(SampleProblem::Refused(i));
+    }
+    s.windows(2)
+        .position(|w| w[1] < w[0])
+        .map(|i| SampleProblem::Unsorted(i + 1))
+}

@@ -116,6 +116,28 @@ pub enum SequentialDecision {
 }
 
 impl SequentialDecision {
+    /// Fail-now when a regression is shown, else Pass-now when equivalence is, else Continue.
+    fn from_evidence(regression_shown: bool, equivalence_shown: bool) -> Self {
+        if regression_shown {
+            SequentialDecision::FailNow
+        } else if equivalence_shown {
+            SequentialDecision::PassNow
+        } else {
+            SequentialDecision::Continue
+        }
+    }
+
+    /// The metric's label: High or Low (by `higher`) for Fail-now, Pass for Pass-now, Nodata
+    /// for Continue (not yet judged).
+    fn label(self, higher: bool) -> Classification {
+        match self {
+            SequentialDecision::FailNow if higher => Classification::High,
+            SequentialDecision::FailNow => Classification::Low,
+            SequentialDecision::PassNow => Classification::Pass,
+            SequentialDecision::Continue => Classification::Nodata,
+        }
+    }
+
     /// `fail-now`, `pass-now` or `continue`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -160,12 +182,7 @@ pub fn canary_judge_sequential(request: &JudgeRequest) -> Result<CanaryJudgeResu
     let mut prepared = Vec::with_capacity(pairs.len());
     for (index, pair) in pairs.iter().enumerate() {
         let metric_config = crate::judge::metric_config(config, index, pair)?;
-        let groups = metric_config
-            .groups
-            .clone()
-            .ok_or_else(|| JudgeError::MissingGroups {
-                metric: pair.name.clone(),
-            })?;
+        let groups = crate::judge::metric_groups(metric_config, &pair.name)?;
         let settings = SequentialMetricSettings::read(
             &pair.name,
             metric_config.analysis_configurations.as_ref(),
@@ -193,13 +210,8 @@ pub fn canary_judge_sequential(request: &JudgeRequest) -> Result<CanaryJudgeResu
     let mut decisions = Vec::with_capacity(prepared.len());
     for (pair, groups, settings, denominator) in prepared {
         let base = &settings.v1.base;
-        let experiment = CleanSeries::prepare(
-            &pair.values.experiment,
-            base.nan_strategy,
-            base.outlier_factor,
-        );
-        let control =
-            CleanSeries::prepare(&pair.values.control, base.nan_strategy, base.outlier_factor);
+        let experiment = base.clean(&pair.values.experiment);
+        let control = base.clean(&pair.values.control);
         let ctx = Ctx {
             name: &pair.name,
             settings: &settings,
@@ -583,30 +595,9 @@ fn judge_quantiles(
     }
     let fail = best_p <= ctx.alpha_m;
     let all_equivalent = looks.iter().all(|l| l.equivalent);
-    let (decision, classification, rule) = if fail {
-        let high = looks[best].p_high <= looks[best].p_low;
-        (
-            SequentialDecision::FailNow,
-            if high {
-                Classification::High
-            } else {
-                Classification::Low
-            },
-            "fail-now",
-        )
-    } else if all_equivalent {
-        (
-            SequentialDecision::PassNow,
-            Classification::Pass,
-            "pass-now",
-        )
-    } else {
-        (
-            SequentialDecision::Continue,
-            Classification::Nodata,
-            "continue",
-        )
-    };
+    let high = looks.get(best).is_some_and(|l| l.p_high <= l.p_low);
+    let decision = SequentialDecision::from_evidence(fail, all_equivalent);
+    let (classification, rule) = (decision.label(high), decision.as_str());
     let shown = if fail {
         best
     } else if all_equivalent {
@@ -791,29 +782,8 @@ fn judge_counts(
         });
     let fail = ln_e >= -ctx.alpha_m.ln();
     let pass = !fail && cs.lower >= lo && cs.upper <= hi;
-    let (decision, classification, rule) = if fail {
-        (
-            SequentialDecision::FailNow,
-            if cs.estimate > hi {
-                Classification::High
-            } else {
-                Classification::Low
-            },
-            "fail-now",
-        )
-    } else if pass {
-        (
-            SequentialDecision::PassNow,
-            Classification::Pass,
-            "pass-now",
-        )
-    } else {
-        (
-            SequentialDecision::Continue,
-            Classification::Nodata,
-            "continue",
-        )
-    };
+    let decision = SequentialDecision::from_evidence(fail, pass);
+    let (classification, rule) = (decision.label(cs.estimate > hi), decision.as_str());
     let mut evidence = ctx.evidence("count", rule, counts.0, counts.1);
     evidence.estimate = Some(cs.estimate);
     evidence.lower = Some(cs.lower);

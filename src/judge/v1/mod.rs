@@ -124,7 +124,6 @@ pub const CANARY_JUDGE_V1: &str = "canary-judge-v1";
 /// One pair prepared for deciding.
 struct Prepared<'a> {
     pair: &'a MetricSetPair,
-    config: &'a CanaryMetricConfig,
     settings: V1MetricSettings,
     groups: Vec<String>,
     outcome: Outcome,
@@ -207,7 +206,6 @@ pub fn canary_judge_v1(request: &JudgeRequest) -> Result<CanaryJudgeResult, Judg
             critical: d.critical,
             muted: p.settings.base.muted,
         });
-        let _ = p.config;
     }
 
     let scored: Vec<score::Scored<'_>> = results
@@ -247,22 +245,12 @@ fn prepare<'a>(
     confidence: f64,
 ) -> Result<Prepared<'a>, JudgeError> {
     let name = pair.name.as_str();
-    let groups = config
-        .groups
-        .clone()
-        .ok_or_else(|| JudgeError::MissingGroups {
-            metric: name.to_string(),
-        })?;
+    let groups = crate::judge::metric_groups(config, name)?;
     let settings = V1MetricSettings::read(name, config.analysis_configurations.as_ref())?;
     check_finite(index, pair)?;
     let base = &settings.base;
-    let experiment = CleanSeries::prepare(
-        &pair.values.experiment,
-        base.nan_strategy,
-        base.outlier_factor,
-    );
-    let control =
-        CleanSeries::prepare(&pair.values.control, base.nan_strategy, base.outlier_factor);
+    let experiment = base.clean(&pair.values.experiment);
+    let control = base.clean(&pair.values.control);
 
     let denominator = match &settings.denominator {
         None => None,
@@ -313,7 +301,6 @@ fn prepare<'a>(
     );
     Ok(Prepared {
         pair,
-        config,
         settings,
         groups,
         outcome,
@@ -385,23 +372,19 @@ fn result_weights(prepared: &[Prepared<'_>]) -> Vec<f64> {
                 .map_or(1.0, |t| t.weight_of(&p.pair.tags))
         })
         .collect();
+    // Each metric's total, summed once in input order.
+    let mut totals: std::collections::BTreeMap<&str, f64> = std::collections::BTreeMap::new();
+    for (p, &w) in prepared.iter().zip(&raw) {
+        *totals.entry(p.pair.name.as_str()).or_insert(0.0) += w;
+    }
     prepared
         .iter()
         .zip(&raw)
         .map(|(p, &w)| match &p.settings.tag_weights {
-            Some(t) if t.per_metric => {
-                let total: f64 = prepared
-                    .iter()
-                    .zip(&raw)
-                    .filter(|(q, _)| q.pair.name == p.pair.name)
-                    .map(|(_, w)| w)
-                    .sum();
-                if total > 0.0 {
-                    w / total
-                } else {
-                    0.0
-                }
-            }
+            Some(t) if t.per_metric => match totals.get(p.pair.name.as_str()) {
+                Some(&total) if total > 0.0 => w / total,
+                _ => 0.0,
+            },
             _ => w,
         })
         .collect()
