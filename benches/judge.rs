@@ -1,5 +1,7 @@
 //! Judge performance (issue: one sort per metric, then linear work).
 //!
+//! - `interval/<n>`: the Mann-Whitney interval and estimate of one metric, sorting both sides
+//!   included (copy, sort, [`kayenta_interval`]): the figure the 2× target is about.
 //! - `classify/<n>`: one metric's classification (transform, sort, Mann-Whitney interval and
 //!   estimate, effect size, stats) at n = m, next to `sort_2n/<n>`, a plain
 //!   `sort_unstable_by(f64::total_cmp)` of the same 2n values, and `direct/<n>`, the interval by
@@ -14,7 +16,7 @@ mod data;
 use canary_judge::judge::{
     ClassifyArgs, CleanSeries, MannWhitneyClassifier, MetricLabels, MetricSettings, NanStrategy,
 };
-use canary_judge::stats::{kayenta_interval_direct, SortedSample};
+use canary_judge::stats::{kayenta_interval, kayenta_interval_direct, SortedSample};
 use canary_judge::{judge, parse_request};
 use criterion::{black_box, BenchmarkId, Criterion};
 use std::time::Duration;
@@ -63,6 +65,13 @@ fn bench_classify(c: &mut Criterion) {
                 let mut all: Vec<f64> = control.iter().chain(&experiment).copied().collect();
                 all.sort_unstable_by(f64::total_cmp);
                 black_box(all)
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("interval", n), &n, |b, _| {
+            b.iter(|| {
+                let x = SortedSample::new(experiment.clone()).expect("no NaN");
+                let y = SortedSample::new(control.clone()).expect("no NaN");
+                black_box(kayenta_interval(&x, &y, 0.98))
             })
         });
         group.bench_with_input(BenchmarkId::new("classify", n), &n, |b, _| {
@@ -116,11 +125,12 @@ fn print_table() {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     println!("\nJudge performance ({cores} cores available; one core used)");
     println!(
-        "{:>9} | {:>12} | {:>12} | {:>14} | {:>13} | {:>16}",
-        "n = m", "sort 2n", "classify", "classify/sort", "direct", "direct/classify"
+        "{:>9} | {:>11} | {:>11} | {:>8} | {:>11} | {:>8} | {:>11} | {:>9}",
+        "n = m", "sort 2n", "interval", "/sort", "classify", "/sort", "direct", "speed-up"
     );
     for &n in &SIZES {
         let sort = estimate(&format!("metric/sort_2n/{n}"));
+        let interval = estimate(&format!("metric/interval/{n}"));
         let ours = estimate(&format!("metric/classify/{n}"));
         let direct = estimate(&format!("metric/direct/{n}"));
         let fmt = |v: Option<f64>| v.map_or("-".to_string(), |ns| format!("{:.3} ms", ns / 1e6));
@@ -129,20 +139,27 @@ fn print_table() {
             _ => "-".to_string(),
         };
         println!(
-            "{:>9} | {:>12} | {:>12} | {:>14} | {:>13} | {:>16}",
+            "{:>9} | {:>11} | {:>11} | {:>8} | {:>11} | {:>8} | {:>11} | {:>9}",
             n,
             fmt(sort),
+            fmt(interval),
+            ratio(interval, sort),
             fmt(ours),
             ratio(ours, sort),
             fmt(direct),
-            ratio(direct, ours)
+            ratio(direct, interval)
         );
     }
-    if let Some(ns) = estimate("request/20x60_parse_judge_serialize") {
-        println!(
-            "request 20 metrics × 60 points, parse + judge + serialise: {:.1} µs",
-            ns / 1e3
-        );
+    for (name, what) in [
+        ("request/20x60_parse_only", "parse only"),
+        (
+            "request/20x60_parse_judge_serialize",
+            "parse + judge + serialise",
+        ),
+    ] {
+        if let Some(ns) = estimate(name) {
+            println!("request 20 metrics × 60 points, {what}: {:.1} µs", ns / 1e3);
+        }
     }
 }
 

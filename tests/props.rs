@@ -366,6 +366,44 @@ proptest! {
     }
 }
 
+/// Latency-like samples for the larger equivalence cases: values on a grid (many exact ties
+/// between differences), spread values, near-ties one ulp apart, zeros, and occasional outliers.
+fn latency_sample(max: usize) -> impl Strategy<Value = Vec<f64>> {
+    let grid =
+        (1u32..400, 1u32..4).prop_map(|(v, k)| f64::from(v) * [0.001, 0.25, 1.0][k as usize - 1]);
+    prop_oneof![
+        prop::collection::vec(grid, 1..max),
+        prop::collection::vec(
+            prop_oneof![
+                4 => 50.0..150.0f64,
+                1 => (0i32..3).prop_map(|k| 100.0 + f64::from(k) * 100.0 * f64::EPSILON),
+                1 => Just(0.0),
+                1 => 1e3..1e6f64,
+            ],
+            1..max
+        ),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Larger samples (up to 600 a side), where most z-function evaluations are answered from
+    /// remembered shifts and listed bands rather than counting passes: still bit-identical to
+    /// re-ranking at every evaluation.
+    #[test]
+    fn large_interval_equals_direct(
+        x in latency_sample(600),
+        y in latency_sample(600),
+        shift in prop_oneof![Just(1.0), Just(1.02), 0.9..1.3f64],
+        level in prop_oneof![Just(0.98), Just(0.95)],
+    ) {
+        let x: Vec<f64> = x.iter().map(|v| v * shift).collect();
+        let (sx, sy) = (sample(x), sample(y));
+        prop_assert_eq!(kayenta_interval(&sx, &sy, level), kayenta_interval_direct(&sx, &sy, level));
+    }
+}
+
 /// The classification of `experiment` against `control` with the judge's default settings.
 fn classify_default(control: &[f64], experiment: &[f64]) -> Option<MetricClassification> {
     let settings = MetricSettings::default();

@@ -4,11 +4,20 @@
 //! normal quantile).
 //!
 //! Two implementations of the z-function are provided:
-//! - [`wilcoxon_z`], the one the judge uses: both samples are sorted once, and every evaluation
-//!   merges `x − d` (still sorted, since subtraction is monotone) with `y` in O(n + m), counting
-//!   the rank sum and the tie groups in the same pass, without allocating;
+//! - [`wilcoxon_z`]: both samples are sorted once, and an evaluation merges `x − d` (still
+//!   sorted, since subtraction is monotone) with `y` in O(n + m), counting the rank sum and the
+//!   tie groups in the same pass;
 //! - [`wilcoxon_z_direct`], the definition itself: form `x − d ++ y`, rank it with average ranks,
 //!   sum. O((n + m) log(n + m)) and an allocation per call. Kept as the test oracle.
+//!
+//! [`kayenta_interval`], which the judge uses, evaluates the z-function through an evaluator
+//! that remembers every shift it has answered across the three root searches and answers a new
+//! one without a full pass where it can: at the two ends directly, and inside a narrow bracket
+//! from the few pairs of values whose difference lies in it (see the `rank_sum` module). On the
+//! benches' latency-like data, the O(n + m) passes fall from 45 to 20 at 60 points a side, 36 to
+//! 15 at 1 000, 24 to 15 at 10 000, 44 to 37 at 10⁵ and 39 to 32 at 10⁶ (values on a 0.001
+//! grid: there the narrow brackets hold one difference shared by tens of thousands of pairs).
+//! [`kayenta_interval_direct`] re-ranks at every evaluation: the oracle.
 //!
 //! Both give bit-identical results: ranks are multiples of ½, so the rank sums are exact in
 //! either order, and the tie term Σ(t³ − t) is summed exactly in integers. (Kayenta sums the tie
@@ -72,10 +81,10 @@ fn z_from_rank_sum(rank_sum: f64, ties: f64, n: f64, m: f64, zq: f64) -> Result<
 /// ```
 pub fn wilcoxon_z(x: &SortedSample, y: &SortedSample, d: f64, zq: f64) -> Result<f64, StatsError> {
     check_non_empty(x, y)?;
-    let (r2, ties) = merged_rank_stats(x.as_slice(), y.as_slice(), d);
+    let stats = merged_rank_stats(x.as_slice(), y.as_slice(), d);
     z_from_rank_sum(
-        r2 as f64 / 2.0,
-        ties as f64,
+        stats.rank_sum_twice(x.len() as u128) as f64 / 2.0,
+        stats.ties as f64,
         x.len() as f64,
         y.len() as f64,
         zq,
@@ -155,15 +164,11 @@ pub fn kayenta_interval(
     check_non_empty(x, y)?;
     let (xs, ys) = (x.as_slice(), y.as_slice());
     let (n, m) = (xs.len() as f64, ys.len() as f64);
-    let evaluator = RankSumEvaluator::new(xs, ys);
-    // The three root searches all start at muMin and muMax: evaluate those two shifts once.
-    let ends = [xs[0] - ys[ys.len() - 1], xs[xs.len() - 1] - ys[0]];
-    let at_ends = ends.map(|d| (d.to_bits(), evaluator.rank_stats(d)));
+    // The evaluator remembers every shift: the three root searches share their two ends and
+    // the later ones start from what the earlier ones learned.
+    let mut evaluator = RankSumEvaluator::new(xs, ys);
     interval_with(xs, ys, confidence_level, |d, zq| {
-        let (r2, ties) = match at_ends.iter().find(|(bits, _)| *bits == d.to_bits()) {
-            Some(&(_, stats)) => stats,
-            None => evaluator.rank_stats(d),
-        };
+        let (r2, ties) = evaluator.rank_stats(d);
         z_from_rank_sum(r2 as f64 / 2.0, ties as f64, n, m, zq)
     })
 }

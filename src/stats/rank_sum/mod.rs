@@ -1,0 +1,568 @@
+//! The rank statistics of `x − d` against `y` for many shifts `d`, after one sort: what every
+//! evaluation of the Mann-Whitney z-function needs.
+//!
+//! For a shift `d`, with `v_i = x_i − d` computed in binary64, the z-function needs
+//! - twice the rank sum of the `v` in the pooled sample (average ranks), and
+//! - Σ(t³ − t) over the pooled sample's groups of equal values.
+//!
+//! Twice the rank sum is `n(n + 1) + 2A + B`, where `A` counts pairs with `y_j < v_i` and `B`
+//! pairs with `y_j == v_i`: the ranks of the `x` among themselves always add to `n(n + 1)/2`.
+//! Both are exact integers, so the results are bit-identical to ranking afresh.
+//!
+//! [`RankSumEvaluator`] answers the shifts of one root search after another and remembers each
+//! answer (Kayenta's three searches share their two starting shifts, and later searches land
+//! between shifts the earlier ones answered). A new shift is answered in one of three ways, all
+//! exact:
+//! - at or beyond the ends (`min(x) − max(y)`, `max(x) − min(y)`): directly, every `x − d`
+//!   lying at or above (below) every `y`;
+//! - from a [`bands::Band`], when the two answered shifts around it have few pairs between them
+//!   (the last steps of each search, where Brent's method creeps up on the root): the pairs of
+//!   runs whose difference lies in that band are gathered once — listed and sorted, or, when
+//!   they all share one difference, summed — and each later shift in the band costs a binary
+//!   search and the pairs near it, or nothing;
+//! - otherwise by one counting pass over the runs of both samples, [`lanes`], which also notes
+//!   where each run of `x` falls among the runs of `y`: those places, kept for the last
+//!   [`PLACES_KEPT`] passes, are what a band is listed from.
+//!
+//! The fast answers assume distinct `x` values stay distinct after subtracting `d` and that the
+//! two zeros do not meet; the evaluator checks both first and otherwise takes the general merge,
+//! [`merged_rank_stats`], which handles every case. Memory beyond the runs: the places of two
+//! passes (a `u32` per run of `x`) and at most `n' + m'` listed pairs (16 bytes each), for `n'`,
+//! `m'` runs. Time: a band is gathered only when it holds about [`CLUSTER_READ`] × (n' + m')
+//! pairs of runs or fewer, so gathering costs about a pass or two.
+
+mod bands;
+mod lanes;
+mod runs;
+
+use bands::Band;
+use runs::Sides;
+use std::cmp::Ordering;
+
+/// The counts behind the z-function at one shift `d`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RankStats {
+    /// Pairs `(i, j)` with `y_j < x_i − d`.
+    pub(crate) less: u128,
+    /// Pairs `(i, j)` with `y_j == x_i − d`.
+    pub(crate) equal: u128,
+    /// Σ(t³ − t) over the pooled sample's groups of equal values.
+    pub(crate) ties: u128,
+}
+
+impl RankStats {
+    /// Twice the rank sum of `x − d`, for an `x` of `n` values.
+    pub(crate) fn rank_sum_twice(&self, n: u128) -> u128 {
+        n * (n + 1) + 2 * self.less + self.equal
+    }
+}
+
+/// The rank statistics of `x − d`, by merging the sorted samples. Exact for any input: ties are
+/// decided by `total_cmp` after the subtraction.
+pub(crate) fn merged_rank_stats(x: &[f64], y: &[f64], d: f64) -> RankStats {
+    let (n, m) = (x.len(), y.len());
+    let (mut i, mut j) = (0usize, 0usize);
+    let mut stats = RankStats {
+        less: 0,
+        equal: 0,
+        ties: 0,
+    };
+    while i < n || j < m {
+        let xv = if i < n { x[i] - d } else { f64::NAN };
+        let v = if j >= m || (i < n && xv.total_cmp(&y[j]) != Ordering::Greater) {
+            xv
+        } else {
+            y[j]
+        };
+        let y_below = j as u128;
+        let mut cx: u128 = 0;
+        while i < n && (x[i] - d).total_cmp(&v) == Ordering::Equal {
+            cx += 1;
+            i += 1;
+        }
+        let mut cy: u128 = 0;
+        while j < m && y[j].total_cmp(&v) == Ordering::Equal {
+            cy += 1;
+            j += 1;
+        }
+        let t = cx + cy;
+        stats.less += cx * y_below;
+        stats.equal += cx * cy;
+        stats.ties += t * t * t - t;
+    }
+    stats
+}
+
+/// `t³ − t`, a tie group's share of the rank-sum variance correction (0 for t = 0 or 1).
+pub(crate) fn tie_term(t: u64) -> u128 {
+    let t = u128::from(t);
+    t * t * t - t
+}
+
+/// A band is gathered only when at most this many times `n' + m'` pairs can lie in it (it may
+/// then be a cluster, see [`bands`]); reading them costs about as much as a few passes.
+const CLUSTER_READ: u128 = 4;
+
+/// Passes whose places of the runs of `x` are kept for listing bands.
+const PLACES_KEPT: usize = 2;
+
+/// Answers [`merged_rank_stats`] for many shifts of the same two sorted samples, remembering
+/// every shift it has answered.
+#[derive(Debug, Clone)]
+pub(crate) struct RankSumEvaluator<'a> {
+    x: &'a [f64],
+    y: &'a [f64],
+    sides: Sides,
+    /// Shifts answered by the fast passes, sorted, with their statistics.
+    known: Vec<(f64, RankStats)>,
+    bands: Vec<Band>,
+    /// The places of the runs of `x` (runs of `y` below each `x − d`) at recent passes' shifts.
+    places: Vec<(f64, Vec<u32>)>,
+    /// Pairs held in `bands`, at most [`RankSumEvaluator::band_capacity`].
+    band_pairs: usize,
+    /// The pairs between the shifts of the last band that could not be gathered: no band as
+    /// wide is tried again.
+    failed_gather: u128,
+    /// `ε` of [`bands`], or `None` when the values are too large or too small for bands.
+    eps: Option<f64>,
+    /// Largest |value| of either sample.
+    magnitude: f64,
+    fast_possible: bool,
+}
+
+impl<'a> RankSumEvaluator<'a> {
+    /// Prepares for two samples sorted by `total_cmp` and free of NaN.
+    pub(crate) fn new(x: &'a [f64], y: &'a [f64]) -> Self {
+        let sides = Sides::new(x, y);
+        let all_finite = x.iter().chain(y).all(|v| v.is_finite());
+        // The fast passes compare with `<` and `==`, which agree with `total_cmp` as long as the
+        // two zeros never meet; with no -0.0 in either sample, `x − d` is never -0.0 either.
+        let no_negative_zero = !sides.x.has_negative_zero && !sides.y.has_negative_zero;
+        // Counts of pairs fit a u64 in the fast passes.
+        let small = (x.len() as u128) * (y.len() as u128) < (1u128 << 62);
+        let fast_possible = all_finite && no_negative_zero && small;
+        let magnitude = sides.x.max_abs.max(sides.y.max_abs);
+        // Bands need ε = 16·M·2⁻⁵² a normal number and |x − d| ≤ 3M finite.
+        let eps = 16.0 * magnitude * f64::EPSILON;
+        let eps = (eps >= f64::MIN_POSITIVE && magnitude <= 1e300).then_some(eps);
+        RankSumEvaluator {
+            x,
+            y,
+            sides,
+            known: Vec::new(),
+            bands: Vec::new(),
+            places: Vec::new(),
+            band_pairs: 0,
+            failed_gather: u128::MAX,
+            eps,
+            magnitude,
+            fast_possible,
+        }
+    }
+
+    /// `(2 × rank sum of x − d, Σ(t³ − t))`, exactly as [`merged_rank_stats`] computes them.
+    pub(crate) fn rank_stats(&mut self, d: f64) -> (u128, u128) {
+        let stats = self.stats(d);
+        (stats.rank_sum_twice(self.x.len() as u128), stats.ties)
+    }
+
+    fn stats(&mut self, d: f64) -> RankStats {
+        if !self.fast_applies(d) {
+            return merged_rank_stats(self.x, self.y, d);
+        }
+        let at = self
+            .known
+            .partition_point(|(k, _)| k.total_cmp(&d) == Ordering::Less);
+        if let Some(&(k, stats)) = self.known.get(at) {
+            if k.to_bits() == d.to_bits() {
+                return stats;
+            }
+        }
+        let stats = match self.in_band(d, at) {
+            Some(stats) => stats,
+            None => match self.pass(d) {
+                Some(stats) => stats,
+                None => return merged_rank_stats(self.x, self.y, d),
+            },
+        };
+        self.known.insert(at, (d, stats));
+        stats
+    }
+
+    /// One counting pass at `d`, keeping the places of the runs of `x` for listing bands later
+    /// (those of the last [`PLACES_KEPT`] passes).
+    fn pass(&mut self, d: f64) -> Option<RankStats> {
+        let mut places = if self.places.len() >= PLACES_KEPT {
+            self.places.remove(0).1
+        } else {
+            Vec::new()
+        };
+        places.resize(self.sides.x.len(), 0);
+        let stats = match self.at_the_ends(d, &mut places) {
+            Some(stats) => stats,
+            None => lanes::count(&self.sides, d, Some(&mut places))?,
+        };
+        self.places.push((d, places));
+        Some(stats)
+    }
+
+    /// The statistics at a shift that puts every `x − d` at or above every `y` (the searches'
+    /// lower end `min(x) − max(y)`, typically) or at or below every `y` (the upper end), where
+    /// they need no pass. Only the lowest run of `x` can then meet the highest run of `y` (or
+    /// the highest of `x` the lowest of `y`): runs of `x` stay distinct, and rounding is
+    /// monotone. Also writes the place of every run of `x` to `places`.
+    fn at_the_ends(&self, d: f64, places: &mut [u32]) -> Option<RankStats> {
+        let (xv, yv) = (&self.sides.x.values, &self.sides.y.values);
+        let (&x_min, &x_max) = (xv.first()?, xv.last()?);
+        let (&y_min, &y_max) = (yv.first()?, yv.last()?);
+        let (last_x, last_y) = (xv.len() - 1, yv.len() - 1);
+        let all_y = u32::try_from(yv.len()).ok()?;
+        let mut stats = RankStats {
+            less: 0,
+            equal: 0,
+            ties: self.sides.base_ties(),
+        };
+        let mut meet = |i: usize, k: usize| {
+            let (equal, ties) = self.sides.joined_ties(i, k);
+            stats.equal += equal;
+            stats.ties += ties;
+            equal
+        };
+        if x_min - d >= y_max {
+            places.fill(all_y);
+            let tied = if x_min - d == y_max {
+                places[0] = all_y - 1;
+                meet(0, last_y)
+            } else {
+                0
+            };
+            stats.less = self.x.len() as u128 * self.y.len() as u128 - tied;
+        } else if x_max - d <= y_min {
+            places.fill(0);
+            if x_max - d == y_min {
+                meet(last_x, 0);
+            }
+        } else {
+            return None;
+        }
+        Some(stats)
+    }
+
+    /// The statistics at `d` from a band between the known shifts around it (`known[at − 1]`
+    /// and `known[at]`), listing that band first when it is narrow enough and both shifts' places
+    /// are kept; `None` when there is no such band.
+    fn in_band(&mut self, d: f64, at: usize) -> Option<RankStats> {
+        let eps = self.eps?;
+        let lo = *self.known.get(at.checked_sub(1)?)?;
+        let hi = *self.known.get(at)?;
+        let near = |v: f64| v.abs() * 0.5 <= self.magnitude;
+        if !(near(lo.0) && near(hi.0) && near(d)) {
+            return None;
+        }
+        let band = match self.bands.iter().position(|b| b.covers(lo.0, hi.0)) {
+            Some(found) => found,
+            None => {
+                // Pairs that can change between lo and hi: a bound on the pairs listed.
+                // Pairs of values that can change between lo and hi; divided by the mean
+                // weight of a pair of runs, about the pairs of runs gathering the band reads.
+                let between = (lo.1.less + lo.1.equal).saturating_sub(hi.1.less);
+                let (runs_x, runs_y) = (self.sides.x.len() as u128, self.sides.y.len() as u128);
+                let weight = (self.x.len() as u128 * self.y.len() as u128)
+                    .checked_div(runs_x * runs_y)
+                    .unwrap_or(1);
+                if between > CLUSTER_READ * (runs_x + runs_y) * weight.max(1)
+                    || between >= self.failed_gather
+                {
+                    return None;
+                }
+                let room = self.band_capacity().saturating_sub(self.band_pairs);
+                let limit = self.band_budget().min(room);
+                let placed = |v: f64| {
+                    self.places
+                        .iter()
+                        .find(|(p, _)| p.to_bits() == v.to_bits())
+                        .map(|(_, places)| places.as_slice())
+                };
+                let at_lo = placed(lo.0)?;
+                let at_hi = placed(hi.0)?;
+                let Some(band) =
+                    Band::gather(&self.sides, (lo.0, at_lo), (hi.0, at_hi), limit, eps)
+                else {
+                    // Too many pairs, and not one difference: a band with as many pairs will most
+                    // likely fail too, so none is tried again.
+                    self.failed_gather = between;
+                    return None;
+                };
+                self.band_pairs += band.len();
+                self.bands.push(band);
+                self.bands.len() - 1
+            }
+        };
+        self.bands[band].stats(&self.sides, d, lo, hi, eps)
+    }
+
+    /// Most pairs listed for one band: listing and sorting them costs about a counting pass.
+    fn band_budget(&self) -> usize {
+        ((self.sides.x.len() + self.sides.y.len()) / 2).max(32)
+    }
+
+    /// Most pairs held in all bands together, which bounds their memory.
+    fn band_capacity(&self) -> usize {
+        2 * self.band_budget()
+    }
+
+    /// True when no two distinct `x` values can round to the same `x − d` and every `x − d` is
+    /// finite: then the runs of `x` stay runs and the fast answers are exact.
+    fn fast_applies(&self, d: f64) -> bool {
+        if !self.fast_possible || !d.is_finite() {
+            return false;
+        }
+        let (Some(&lo), Some(&hi)) = (self.x.first(), self.x.last()) else {
+            return false;
+        };
+        let (a, b) = (lo - d, hi - d);
+        if !a.is_finite() || !b.is_finite() {
+            return false;
+        }
+        // fl(p − d) == fl(q − d) for p < q needs q − p ≤ ulp(max |x − d|) ≤ 2⁻⁵²·max|x − d|.
+        let magnitude = a.abs().max(b.abs());
+        self.sides.x.min_gap > magnitude * f64::EPSILON
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(x: &[f64], y: &[f64], d: f64) {
+        let mut e = RankSumEvaluator::new(x, y);
+        assert_eq!(
+            e.stats(d),
+            merged_rank_stats(x, y, d),
+            "x {x:?} y {y:?} d {d}"
+        );
+    }
+
+    /// Bisects towards `target` from the ends, checking every answer against the merge.
+    fn bisect(e: &mut RankSumEvaluator, x: &[f64], y: &[f64], target: f64, steps: usize) {
+        let (mut lo, mut hi) = (x[0] - y[y.len() - 1], x[x.len() - 1] - y[0]);
+        for d in [lo, hi] {
+            assert_eq!(e.stats(d), merged_rank_stats(x, y, d), "end {d}");
+        }
+        for _ in 0..steps {
+            let d = lo + (hi - lo) * 0.5;
+            assert_eq!(e.stats(d), merged_rank_stats(x, y, d), "d {d}");
+            if d < target {
+                lo = d;
+            } else {
+                hi = d;
+            }
+        }
+    }
+
+    fn spread(n: usize, seed: u64, step: f64) -> Vec<f64> {
+        let mut state = seed;
+        let mut v: Vec<f64> = (0..n)
+            .map(|_| {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                ((state >> 33) % 5000) as f64 * step
+            })
+            .collect();
+        v.sort_by(f64::total_cmp);
+        v
+    }
+
+    #[test]
+    fn fast_path_matches_the_merge() {
+        let x = [1.0, 2.0, 2.0, 3.0, 7.5];
+        let y = [0.5, 1.0, 2.0, 2.0, 2.0, 4.0];
+        for d in [-3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5, 2.0, 7.0, 10.0] {
+            check(&x, &y, d);
+        }
+    }
+
+    #[test]
+    fn subtraction_can_create_ties() {
+        // Distinct x values that round together once d is large: the fast path must step aside.
+        let x = [1.0, 1.0 + f64::EPSILON];
+        let y = [-1e17, 5.0];
+        let e = RankSumEvaluator::new(&x, &y);
+        assert!(!e.fast_applies(-1e17));
+        check(&x, &y, -1e17);
+        check(&x, &y, 0.0);
+    }
+
+    #[test]
+    fn negative_zero_takes_the_general_path() {
+        let x = [-0.0, 1.0];
+        let y = [0.0, 2.0];
+        check(&x, &y, 0.0);
+        check(&x, &y, -0.0);
+        check(&y, &x, 0.0);
+    }
+
+    #[test]
+    fn narrow_brackets_are_answered_from_bands() {
+        // Values on a 0.001 grid: many differences tie exactly, so a bisection lands on them.
+        let (x, y) = (spread(2000, 1, 0.001), spread(1500, 2, 0.001));
+        let mut e = RankSumEvaluator::new(&x, &y);
+        bisect(&mut e, &x, &y, 0.1234, 40);
+        bisect(&mut e, &x, &y, -0.5, 40);
+        assert!(!e.bands.is_empty(), "the narrow brackets were listed");
+        assert!(e.band_pairs <= e.band_capacity());
+    }
+
+    #[test]
+    fn pairs_tied_at_one_difference_form_a_cluster() {
+        // 6 000 values a side on a 0.01 grid over 0–10: each difference is shared by thousands
+        // of pairs, more than a listed band may hold.
+        let grid = |n: usize, seed: u64| -> Vec<f64> {
+            spread(n, seed, 1.0)
+                .iter()
+                .map(|v| (v % 1000.0) * 0.01)
+                .collect::<Vec<_>>()
+        };
+        let (mut x, mut y) = (grid(6000, 5), grid(6000, 6));
+        x.sort_by(f64::total_cmp);
+        y.sort_by(f64::total_cmp);
+        let mut e = RankSumEvaluator::new(&x, &y);
+        // Bisect towards a point just off the grid difference 0.3, then step around it.
+        bisect(&mut e, &x, &y, 0.3 + 1e-7, 50);
+        assert!(
+            e.bands.iter().any(Band::is_cluster),
+            "a clustered band was gathered"
+        );
+        for d in [
+            0.3,
+            0.30000000000001,
+            0.29999999999999,
+            0.3 + 1e-9,
+            0.3 - 1e-9,
+            0.31,
+        ] {
+            assert_eq!(e.stats(d), merged_rank_stats(&x, &y, d), "d {d}");
+        }
+    }
+
+    #[test]
+    fn values_too_large_for_bands_take_passes() {
+        // Beyond 1e300 the band's error bound no longer holds: every shift is a pass.
+        let x: Vec<f64> = spread(300, 3, 1.0).iter().map(|v| v * 1e297).collect();
+        let y: Vec<f64> = spread(200, 4, 1.0).iter().map(|v| v * 1e297).collect();
+        let mut e = RankSumEvaluator::new(&x, &y);
+        assert!(e.eps.is_none());
+        bisect(&mut e, &x, &y, 1.5e300, 60);
+        assert!(e.bands.is_empty());
+    }
+}
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn value() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            3 => (-6i32..7).prop_map(f64::from),
+            2 => (-30i32..30).prop_map(|v| f64::from(v) * 0.25),
+            2 => -1e3..1e3f64,
+            1 => Just(0.0),
+            1 => (1i32..4).prop_map(|k| 1.0 + f64::from(k) * f64::EPSILON),
+        ]
+    }
+
+    fn shift() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            3 => (-12i32..12).prop_map(|v| f64::from(v) * 0.25),
+            2 => -50.0..50.0f64,
+            1 => Just(0.0),
+            1 => prop_oneof![Just(1e16), Just(-1e16), Just(-4.5e15), Just(3e17)],
+        ]
+    }
+
+    /// Samples with ties, near-ties, values on a grid and a spread of sizes.
+    fn sample(max: usize) -> impl Strategy<Value = Vec<f64>> {
+        prop_oneof![
+            prop::collection::vec(value(), 1..max),
+            prop::collection::vec((-400i32..400).prop_map(|v| f64::from(v) * 0.001), 1..max),
+            prop::collection::vec(-1e2..1e2f64, 1..max),
+        ]
+        .prop_map(|mut v| {
+            v.sort_by(f64::total_cmp);
+            v
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+        /// Every way of answering one shift equals the plain merge, bit for bit.
+        #[test]
+        fn evaluator_equals_merge(
+            mut x in prop::collection::vec(value(), 1..120),
+            mut y in prop::collection::vec(value(), 1..120),
+            d in shift(),
+        ) {
+            x.sort_by(f64::total_cmp);
+            y.sort_by(f64::total_cmp);
+            let mut e = RankSumEvaluator::new(&x, &y);
+            prop_assert_eq!(e.stats(d), merged_rank_stats(&x, &y, d));
+        }
+    }
+
+    /// Some `x_i − y_k` strictly inside `(lo, hi)` (the `pick`-th found, cyclically), if any.
+    fn difference_within(x: &[f64], y: &[f64], lo: f64, hi: f64, pick: usize) -> Option<f64> {
+        let found: Vec<f64> = x
+            .iter()
+            .flat_map(|&xv| {
+                let from = y.partition_point(|&yv| xv - yv >= hi);
+                let to = y.partition_point(|&yv| xv - yv > lo);
+                y[from..to.max(from)].iter().map(move |&yv| xv - yv)
+            })
+            .filter(|&s| lo < s && s < hi)
+            .take(64)
+            .collect();
+        (!found.is_empty()).then(|| found[pick % found.len()])
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+        /// Root-search-like sequences of shifts (brackets that narrow towards a point, steps of
+        /// a few ulps, several searches over the same samples), answered from remembered
+        /// shifts, bands and passes, equal the plain merge at every step.
+        #[test]
+        fn searches_equal_merge(
+            x in sample(700),
+            y in sample(700),
+            targets in prop::collection::vec(0.0..1.0f64, 1..4),
+            nudges in prop::collection::vec(-3i32..4, 8),
+        ) {
+            let mut e = RankSumEvaluator::new(&x, &y);
+            let (lo0, hi0) = (x[0] - y[y.len() - 1], x[x.len() - 1] - y[0]);
+            for d in [lo0, hi0] {
+                prop_assert_eq!(e.stats(d), merged_rank_stats(&x, &y, d));
+            }
+            for t in targets {
+                let target = lo0 + (hi0 - lo0) * t;
+                let (mut lo, mut hi) = (lo0, hi0);
+                for step in 0..60 {
+                    let mut d = lo + (hi - lo) * 0.5;
+                    if step > 8 && step % 2 == 0 {
+                        // Land on an exact difference inside the bracket, or a few ulps off it:
+                        // there `x − d` ties a `y`.
+                        let k = nudges[step % nudges.len()];
+                        if let Some(s) = difference_within(&x, &y, lo, hi, step) {
+                            let off = s + f64::from(k) * s.abs() * f64::EPSILON;
+                            d = if k.abs() < 2 || !(lo < off && off < hi) { s } else { off };
+                        }
+                    }
+                    prop_assert_eq!(e.stats(d), merged_rank_stats(&x, &y, d), "d {}", d);
+                    if d < target { lo = d } else { hi = d }
+                }
+            }
+        }
+    }
+}
