@@ -20,7 +20,15 @@ pub(super) struct Runs {
 
 impl Runs {
     pub(super) fn new(sorted: &[f64]) -> Runs {
+        // Counted first so that each vector is allocated once, at its final size.
+        let runs = 1 + sorted
+            .windows(2)
+            .filter(|w| w[0].to_bits() != w[1].to_bits())
+            .count();
         let mut r = Runs {
+            values: Vec::with_capacity(runs),
+            counts: Vec::with_capacity(runs),
+            below: Vec::with_capacity(runs + 1),
             min_gap: f64::INFINITY,
             ..Runs::default()
         };
@@ -71,8 +79,8 @@ pub(super) struct Sides {
 }
 
 impl Sides {
-    /// Sentinels after the `y` run values: the widest bucket scan reads this many entries.
-    pub(super) const PADDING: usize = 16;
+    /// Sentinels after the `y` run values: the merge reads this many entries past a position.
+    pub(super) const PADDING: usize = super::lanes::STRIDE;
 
     pub(super) fn new(x: &[f64], y: &[f64]) -> Sides {
         let (x, y) = (Runs::new(x), Runs::new(y));
