@@ -103,7 +103,7 @@ pub(crate) fn tie_term(t: u64) -> u128 {
 /// then be a cluster, see [`bands`]); reading them costs about as much as a few passes.
 const CLUSTER_READ: u128 = 4;
 
-/// Passes whose places of the runs of `x` are kept for listing bands.
+/// Passes whose places of the runs of `x` are kept for gathering bands.
 const PLACES_KEPT: usize = 2;
 
 /// Answers [`merged_rank_stats`] for many shifts of the same two sorted samples, remembering
@@ -120,8 +120,8 @@ pub(crate) struct RankSumEvaluator<'a> {
     places: Vec<(f64, Vec<u32>)>,
     /// Pairs held in `bands`, at most [`RankSumEvaluator::band_capacity`].
     band_pairs: usize,
-    /// The pairs between the shifts of the last band that could not be gathered: no band as
-    /// wide is tried again.
+    /// The pairs between the shifts of the last band that could not be gathered: no band with
+    /// as many is tried again.
     failed_gather: u128,
     /// `ε` of [`bands`], or `None` when the values are too large or too small for bands.
     eps: Option<f64>,
@@ -190,7 +190,7 @@ impl<'a> RankSumEvaluator<'a> {
         stats
     }
 
-    /// One counting pass at `d`, keeping the places of the runs of `x` for listing bands later
+    /// One counting pass at `d`, keeping the places of the runs of `x` for gathering bands later
     /// (those of the last [`PLACES_KEPT`] passes).
     fn pass(&mut self, d: f64) -> Option<RankStats> {
         let mut places = if self.places.len() >= PLACES_KEPT {
@@ -250,8 +250,8 @@ impl<'a> RankSumEvaluator<'a> {
     }
 
     /// The statistics at `d` from a band between the known shifts around it (`known[at − 1]`
-    /// and `known[at]`), listing that band first when it is narrow enough and both shifts' places
-    /// are kept; `None` when there is no such band.
+    /// and `known[at]`), gathering that band first when it is narrow enough and both shifts'
+    /// places are kept; `None` when there is no such band or it cannot answer `d`.
     fn in_band(&mut self, d: f64, at: usize) -> Option<RankStats> {
         let eps = self.eps?;
         let lo = *self.known.get(at.checked_sub(1)?)?;
@@ -263,7 +263,6 @@ impl<'a> RankSumEvaluator<'a> {
         let band = match self.bands.iter().position(|b| b.covers(lo.0, hi.0)) {
             Some(found) => found,
             None => {
-                // Pairs that can change between lo and hi: a bound on the pairs listed.
                 // Pairs of values that can change between lo and hi; divided by the mean
                 // weight of a pair of runs, about the pairs of runs gathering the band reads.
                 let between = (lo.1.less + lo.1.equal).saturating_sub(hi.1.less);
@@ -302,7 +301,7 @@ impl<'a> RankSumEvaluator<'a> {
         self.bands[band].stats(&self.sides, d, lo, hi, eps)
     }
 
-    /// Most pairs listed for one band: listing and sorting them costs about a counting pass.
+    /// Most pairs listed (and sorted) for one band: about the cost of a counting pass.
     fn band_budget(&self) -> usize {
         ((self.sides.x.len() + self.sides.y.len()) / 2).max(32)
     }
