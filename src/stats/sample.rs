@@ -18,7 +18,7 @@ impl SortedSample {
     /// The sort runs on integer keys whose order is `total_cmp`'s (the sign bit flipped for
     /// positive values, all bits for negative ones), which sorts 1.1–1.5× faster than
     /// `sort_unstable_by(f64::total_cmp)`; values `total_cmp` calls equal have the same bits, so
-    /// the result is the same. The allocation is reused.
+    /// the result is the same. The allocation is reused; an empty vector gives an empty sample.
     ///
     /// # Errors
     /// [`StatsError::NaN`] if any value is NaN.

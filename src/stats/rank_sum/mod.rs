@@ -118,15 +118,11 @@ pub(crate) struct RankSumEvaluator<'a> {
     bands: Vec<Band>,
     /// The places of the runs of `x` (runs of `y` below each `x − d`) at recent passes' shifts.
     places: Vec<(f64, Vec<u32>)>,
-    /// Pairs held in `bands`, at most [`RankSumEvaluator::band_capacity`].
-    band_pairs: usize,
     /// The pairs between the shifts of the last band that could not be gathered: no band with
     /// as many is tried again.
     failed_gather: u128,
     /// `ε` of [`bands`], or `None` when the values are too large or too small for bands.
     eps: Option<f64>,
-    /// Largest |value| of either sample.
-    magnitude: f64,
     fast_possible: bool,
 }
 
@@ -141,7 +137,7 @@ impl<'a> RankSumEvaluator<'a> {
         // Counts of pairs fit a u64 in the fast passes.
         let small = (x.len() as u128) * (y.len() as u128) < (1u128 << 62);
         let fast_possible = all_finite && no_negative_zero && small;
-        let magnitude = sides.x.max_abs.max(sides.y.max_abs);
+        let magnitude = sides.max_abs();
         // Bands need ε = 16·M·2⁻⁵² a normal number and |x − d| ≤ 3M finite.
         let eps = 16.0 * magnitude * f64::EPSILON;
         let eps = (eps >= f64::MIN_POSITIVE && magnitude <= 1e300).then_some(eps);
@@ -153,10 +149,8 @@ impl<'a> RankSumEvaluator<'a> {
             known: Vec::with_capacity(64),
             bands: Vec::new(),
             places: Vec::new(),
-            band_pairs: 0,
             failed_gather: u128::MAX,
             eps,
-            magnitude,
             fast_possible,
         }
     }
@@ -256,7 +250,8 @@ impl<'a> RankSumEvaluator<'a> {
         let eps = self.eps?;
         let lo = *self.known.get(at.checked_sub(1)?)?;
         let hi = *self.known.get(at)?;
-        let near = |v: f64| v.abs() * 0.5 <= self.magnitude;
+        let magnitude = self.sides.max_abs();
+        let near = |v: f64| v.abs() * 0.5 <= magnitude;
         if !(near(lo.0) && near(hi.0) && near(d)) {
             return None;
         }
@@ -275,7 +270,8 @@ impl<'a> RankSumEvaluator<'a> {
                 {
                     return None;
                 }
-                let room = self.band_capacity().saturating_sub(self.band_pairs);
+                let held: usize = self.bands.iter().map(Band::len).sum();
+                let room = self.band_capacity().saturating_sub(held);
                 let limit = self.band_budget().min(room);
                 let placed = |v: f64| {
                     self.places
@@ -293,7 +289,6 @@ impl<'a> RankSumEvaluator<'a> {
                     self.failed_gather = between;
                     return None;
                 };
-                self.band_pairs += band.len();
                 self.bands.push(band);
                 self.bands.len() - 1
             }
@@ -411,7 +406,7 @@ mod tests {
         bisect(&mut e, &x, &y, 0.1234, 40);
         bisect(&mut e, &x, &y, -0.5, 40);
         assert!(!e.bands.is_empty(), "the narrow brackets were listed");
-        assert!(e.band_pairs <= e.band_capacity());
+        assert!(e.bands.iter().map(Band::len).sum::<usize>() <= e.band_capacity());
     }
 
     #[test]

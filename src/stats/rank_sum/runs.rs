@@ -90,6 +90,11 @@ impl Sides {
         Sides { x, y, y_padded }
     }
 
+    /// Largest |value| of either sample (0 when both are empty).
+    pub(super) fn max_abs(&self) -> f64 {
+        self.x.max_abs.max(self.y.max_abs)
+    }
+
     /// Σ(t³ − t) of the two samples apart, the tie term at a shift where no `x − d` meets a `y`.
     pub(super) fn base_ties(&self) -> u128 {
         self.x.ties + self.y.ties
