@@ -162,8 +162,10 @@ pub(crate) mod series {
         }
 
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<f64>, A::Error> {
-            // Cap the pre-allocation: the size hint comes from the input.
-            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1 << 16));
+            // JSON gives no size hint: start with room for a typical series (an hour of
+            // minutes) rather than growing through 4, 8, 16, 32. Capped: a hint comes from the
+            // input.
+            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(64).min(1 << 16));
             while let Some(Element(v)) = seq.next_element()? {
                 out.push(v);
             }

@@ -46,6 +46,15 @@ pub struct MannWhitneyInterval {
     pub evaluations: u32,
 }
 
+/// `v as f64` (round to nearest), through the one-instruction `u64` conversion when `v` fits
+/// one: the same value, since both round the same integer.
+fn exact_count(v: u128) -> f64 {
+    match u64::try_from(v) {
+        Ok(v) => v as f64,
+        Err(_) => v as f64,
+    }
+}
+
 /// The z-value from a rank sum, shared by both implementations.
 fn z_from_rank_sum(rank_sum: f64, ties: f64, n: f64, m: f64, zq: f64) -> Result<f64, StatsError> {
     let dz = rank_sum - n * (n + 1.0) / 2.0 - n * m / 2.0;
@@ -83,8 +92,8 @@ pub fn wilcoxon_z(x: &SortedSample, y: &SortedSample, d: f64, zq: f64) -> Result
     check_non_empty(x, y)?;
     let stats = merged_rank_stats(x.as_slice(), y.as_slice(), d);
     z_from_rank_sum(
-        stats.rank_sum_twice(x.len() as u128) as f64 / 2.0,
-        stats.ties as f64,
+        exact_count(stats.rank_sum_twice(x.len() as u128)) / 2.0,
+        exact_count(stats.ties),
         x.len() as f64,
         y.len() as f64,
         zq,
@@ -169,7 +178,7 @@ pub fn kayenta_interval(
     let mut evaluator = RankSumEvaluator::new(xs, ys);
     interval_with(xs, ys, confidence_level, |d, zq| {
         let (r2, ties) = evaluator.rank_stats(d);
-        z_from_rank_sum(r2 as f64 / 2.0, ties as f64, n, m, zq)
+        z_from_rank_sum(exact_count(r2) / 2.0, exact_count(ties), n, m, zq)
     })
 }
 
@@ -254,4 +263,26 @@ fn interval_with(
         mu_max,
         evaluations,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::exact_count;
+
+    #[test]
+    fn counts_convert_as_the_u128_conversion_does() {
+        let cases = [
+            0u128,
+            1,
+            (1 << 53) + 1,
+            (1 << 53) + 3,
+            u128::from(u64::MAX) - 1024,
+            u128::from(u64::MAX),
+            u128::from(u64::MAX) + 1,
+            (1 << 100) + (1 << 47) + 1,
+        ];
+        for v in cases {
+            assert_eq!(exact_count(v).to_bits(), (v as f64).to_bits(), "{v}");
+        }
+    }
 }

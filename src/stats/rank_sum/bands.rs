@@ -42,7 +42,8 @@ pub(super) struct Band {
 enum Kind {
     /// Every pair, sorted by `s`.
     Listed(Vec<Pair>),
-    /// Every pair has `s` in `[min, max]`, with `max − min ≤ 2ε`; `weight` is Σ counts·counts.
+    /// Every pair has `s` in `[min, max]`, with `max − min ≤ 2ε`; `weight` is the sum over the pairs
+    /// of the product of the two run sizes.
     Cluster { min: f64, max: f64, weight: u128 },
 }
 
@@ -61,34 +62,29 @@ impl Band {
         limit: usize,
         eps: f64,
     ) -> Option<Band> {
-        let (xv, yv) = (&sides.x.values, &sides.y.values);
-        let (xc, yc) = (&sides.x.counts, &sides.y.counts);
+        let (xv, yv) = (sides.x.values(), sides.y.values());
         if at_lo.len() != xv.len() || at_hi.len() != xv.len() {
             return None;
         }
-        // For each run of x with pairs in the band: its index, value and runs of y.
-        let ranges =
-            xv.iter()
-                .zip(at_hi)
-                .zip(at_lo)
-                .enumerate()
-                .filter_map(|(i, ((&x, &from), &to))| {
-                    let (from, mut to) = (from as usize, to as usize);
-                    if yv.get(to) == Some(&(x - lo)) {
-                        to += 1;
-                    }
-                    (from < to).then_some((i, x, from..to))
-                });
-        // First the range of differences and the total weight, without storing anything.
+        // One walk over the runs of x: the range of differences and the total weight, and the
+        // pairs themselves while there are at most `limit`.
         let (mut min, mut max, mut weight, mut count) =
             (f64::INFINITY, f64::NEG_INFINITY, 0u128, 0usize);
-        for (i, x, ys) in ranges.clone() {
-            for k in ys {
+        let mut pairs = Vec::new();
+        for (i, ((&x, &from), &to)) in xv.iter().zip(at_hi).zip(at_lo).enumerate() {
+            let (from, mut to) = (from as usize, to as usize);
+            if yv.get(to) == Some(&(x - lo)) {
+                to += 1;
+            }
+            for k in from..to {
                 let s = x - *yv.get(k)?;
                 (min, max) = (min.min(s), max.max(s));
-                weight += u128::from(xc[i]) * u128::from(*yc.get(k)?);
+                weight += u128::from(sides.x.count(i)) * u128::from(sides.y.count(k));
                 count += 1;
-                if count > limit && max - min > 2.0 * eps {
+                if count <= limit {
+                    let (x, y) = (u32::try_from(i).ok()?, u32::try_from(k).ok()?);
+                    pairs.push(Pair { s, x, y });
+                } else if max - min > 2.0 * eps {
                     return None;
                 }
             }
@@ -97,17 +93,8 @@ impl Band {
             let kind = Kind::Cluster { min, max, weight };
             return Some(Band { lo, hi, kind });
         }
-        let mut pairs = Vec::with_capacity(count);
-        for (i, x, ys) in ranges {
-            let xi = u32::try_from(i).ok()?;
-            for k in ys {
-                let y = u32::try_from(k).ok()?;
-                pairs.push(Pair {
-                    s: x - yv[k],
-                    x: xi,
-                    y,
-                });
-            }
+        if count > limit {
+            return None;
         }
         pairs.sort_unstable_by(|a, b| a.s.total_cmp(&b.s));
         let kind = Kind::Listed(pairs);
@@ -200,8 +187,8 @@ fn listed_stats(
     let mut ties = sides.base_ties();
     for p in &pairs[range] {
         let (i, k) = (p.x as usize, p.y as usize);
-        let (x, y) = (sides.x.values[i], sides.y.values[k]);
-        let w = u128::from(sides.x.counts[i]) * u128::from(sides.y.counts[k]);
+        let (x, y) = (sides.x.values()[i], sides.y.values()[k]);
+        let w = u128::from(sides.x.count(i)) * u128::from(sides.y.count(k));
         let (at_d, at_r) = (x - d, x - r);
         if y < at_d {
             gained += w;

@@ -207,7 +207,7 @@ impl<'a> RankSumEvaluator<'a> {
     /// the highest of `x` the lowest of `y`): runs of `x` stay distinct, and rounding is
     /// monotone. Also writes the place of every run of `x` to `places`.
     fn at_the_ends(&self, d: f64, places: &mut [u32]) -> Option<RankStats> {
-        let (xv, yv) = (&self.sides.x.values, &self.sides.y.values);
+        let (xv, yv) = (self.sides.x.values(), self.sides.y.values());
         let (&x_min, &x_max) = (xv.first()?, xv.last()?);
         let (&y_min, &y_max) = (yv.first()?, yv.last()?);
         let (last_x, last_y) = (xv.len() - 1, yv.len() - 1);

@@ -5,9 +5,10 @@ use super::tie_term;
 /// A sorted sample as runs of identical values (`total_cmp`-equal, i.e. the same bits).
 #[derive(Debug, Clone, Default)]
 pub(super) struct Runs {
-    pub(super) values: Vec<f64>,
-    pub(super) counts: Vec<u64>,
-    /// `below[k]` = number of values strictly below `values[k]`; one extra entry holds the total.
+    /// The run values, then [`Runs::PADDING`] copies of +∞, so that a counting pass may read a
+    /// fixed number of entries past any position.
+    padded: Vec<f64>,
+    /// `below[k]` = number of values strictly below run `k`; one extra entry holds the total.
     pub(super) below: Vec<u64>,
     /// Σ(t³ − t) over the runs.
     pub(super) ties: u128,
@@ -19,75 +20,99 @@ pub(super) struct Runs {
 }
 
 impl Runs {
+    /// Sentinels after the run values: the merge reads this many entries past a position.
+    pub(super) const PADDING: usize = super::lanes::STRIDE;
+
     pub(super) fn new(sorted: &[f64]) -> Runs {
+        let Some((&first, &last)) = sorted.first().zip(sorted.last()) else {
+            return Runs {
+                padded: vec![f64::INFINITY; Self::PADDING],
+                below: vec![0],
+                min_gap: f64::INFINITY,
+                ..Runs::default()
+            };
+        };
         // Counted first so that each vector is allocated once, at its final size.
         let runs = 1 + sorted
             .windows(2)
             .filter(|w| w[0].to_bits() != w[1].to_bits())
             .count();
-        let mut r = Runs {
-            values: Vec::with_capacity(runs),
-            counts: Vec::with_capacity(runs),
-            below: Vec::with_capacity(runs + 1),
-            min_gap: f64::INFINITY,
-            ..Runs::default()
-        };
-        let mut seen: u64 = 0;
-        for &v in sorted {
-            r.has_negative_zero |= v == 0.0 && v.is_sign_negative();
-            match r.values.last() {
-                Some(last) if last.to_bits() == v.to_bits() => {
-                    if let Some(c) = r.counts.last_mut() {
-                        *c += 1;
-                    }
-                }
-                last => {
-                    if let Some(&last) = last {
-                        // Halved: the rounded difference may exceed the exact one by half an ulp.
-                        r.min_gap = r.min_gap.min((v - last) * 0.5);
-                    }
-                    r.values.push(v);
-                    r.counts.push(1);
-                    r.below.push(seen);
-                }
+        // Filled without a branch per value (whether a value starts a run is data-dependent
+        // and mispredicts on lightly tied data): every value is written at the current run,
+        // which moves on when the value differs from the one before.
+        let mut padded = vec![f64::INFINITY; runs + Self::PADDING];
+        let mut below = vec![0u64; runs + 1];
+        padded[0] = first;
+        let (mut run, mut start) = (0usize, 0u64);
+        for (k, w) in (1u64..).zip(sorted.windows(2)) {
+            let starts = w[0].to_bits() != w[1].to_bits();
+            run += usize::from(starts);
+            start = if starts { k } else { start };
+            // `run` counts the run starts so far, at most `runs − 1`.
+            if let (Some(v), Some(b)) = (padded.get_mut(run), below.get_mut(run)) {
+                *v = w[1];
+                *b = start;
             }
-            seen += 1;
         }
-        r.below.push(seen);
-        r.ties = r.counts.iter().map(|&c| tie_term(c)).sum();
-        r.max_abs = match (sorted.first(), sorted.last()) {
-            (Some(a), Some(b)) => a.abs().max(b.abs()),
-            _ => 0.0,
-        };
-        r
+        below[runs] = sorted.len() as u64;
+        let values = &padded[..runs];
+        // Four minima at a time: one running minimum is a chain of dependent `min`s.
+        let mut gaps = [f64::INFINITY; 4];
+        for (k, w) in values.windows(2).enumerate() {
+            let g = &mut gaps[k % 4];
+            *g = g.min(w[1] - w[0]);
+        }
+        let min_gap = gaps.into_iter().fold(f64::INFINITY, f64::min);
+        let ties = below.windows(2).map(|w| tie_term(w[1] - w[0])).sum();
+        Runs {
+            // Halved: the rounded difference may exceed the exact one by half an ulp.
+            min_gap: min_gap * 0.5,
+            // -0.0 sorts just before 0.0, so a search finds it.
+            has_negative_zero: sorted.binary_search_by(|v| v.total_cmp(&-0.0)).is_ok(),
+            max_abs: first.abs().max(last.abs()),
+            padded,
+            below,
+            ties,
+        }
     }
 
     /// Number of runs.
     pub(super) fn len(&self) -> usize {
-        self.values.len()
+        self.below.len() - 1
+    }
+
+    /// The run values, ascending.
+    pub(super) fn values(&self) -> &[f64] {
+        &self.padded[..self.len()]
+    }
+
+    /// The run values followed by [`Runs::PADDING`] copies of +∞.
+    pub(super) fn padded(&self) -> &[f64] {
+        &self.padded
+    }
+
+    /// Size of run `k` (0 past the end).
+    pub(super) fn count(&self, k: usize) -> u64 {
+        match (self.below.get(k), self.below.get(k + 1)) {
+            (Some(a), Some(b)) => b - a,
+            _ => 0,
+        }
     }
 }
 
-/// The two samples of an evaluator as runs, with the `y` values padded by +∞ sentinels so that
-/// every counting pass may read a fixed number of entries past any position.
+/// The two samples of an evaluator as runs.
 #[derive(Debug, Clone)]
 pub(super) struct Sides {
     pub(super) x: Runs,
     pub(super) y: Runs,
-    /// The values of the runs of `y`, then [`Sides::PADDING`] copies of +∞.
-    pub(super) y_padded: Vec<f64>,
 }
 
 impl Sides {
-    /// Sentinels after the `y` run values: the merge reads this many entries past a position.
-    pub(super) const PADDING: usize = super::lanes::STRIDE;
-
     pub(super) fn new(x: &[f64], y: &[f64]) -> Sides {
-        let (x, y) = (Runs::new(x), Runs::new(y));
-        let mut y_padded = Vec::with_capacity(y.len() + Self::PADDING);
-        y_padded.extend_from_slice(&y.values);
-        y_padded.extend(std::iter::repeat(f64::INFINITY).take(Self::PADDING));
-        Sides { x, y, y_padded }
+        Sides {
+            x: Runs::new(x),
+            y: Runs::new(y),
+        }
     }
 
     /// Largest |value| of either sample (0 when both are empty).
@@ -102,8 +127,45 @@ impl Sides {
 
     /// The tie-term change when the `x` run `i` (shifted) joins the `y` run `k`.
     pub(super) fn joined_ties(&self, i: usize, k: usize) -> (u128, u128) {
-        let (cx, cy) = (self.x.counts[i], self.y.counts[k]);
+        let (cx, cy) = (self.x.count(i), self.y.count(k));
         let equal = u128::from(cx) * u128::from(cy);
         (equal, tie_term(cx + cy) - tie_term(cx) - tie_term(cy))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_of_a_tied_sample() {
+        let r = Runs::new(&[-1.0, -0.0, 0.0, 0.0, 2.5, 2.5, 2.5, 4.0]);
+        // -0.0 and 0.0 are different bits, so different runs.
+        assert_eq!(r.values(), &[-1.0, -0.0, 0.0, 2.5, 4.0]);
+        assert!(r.values()[1].is_sign_negative() && r.values()[2].is_sign_positive());
+        assert_eq!(r.below, vec![0, 1, 2, 4, 7, 8]);
+        assert_eq!(
+            (0..6).map(|k| r.count(k)).collect::<Vec<_>>(),
+            [1, 1, 2, 3, 1, 0]
+        );
+        assert_eq!(r.ties, 6 + 24);
+        assert!(r.has_negative_zero);
+        // Gaps: 1, 0 (−0.0 to 0.0), 2.5, 1.5; halved.
+        assert_eq!(r.min_gap, 0.0);
+        assert_eq!(r.max_abs, 4.0);
+        assert_eq!(&r.padded()[5..], &[f64::INFINITY; Runs::PADDING]);
+    }
+
+    #[test]
+    fn runs_of_distinct_and_empty_samples() {
+        let r = Runs::new(&[1.0, 1.25, 3.0, 7.0]);
+        assert_eq!(r.len(), 4);
+        assert_eq!(r.ties, 0);
+        assert_eq!(r.min_gap, 0.125);
+        assert!(!r.has_negative_zero);
+        let e = Runs::new(&[]);
+        assert_eq!((e.len(), e.ties, e.max_abs), (0, 0, 0.0));
+        assert_eq!(e.min_gap, f64::INFINITY);
+        assert_eq!(e.padded(), &[f64::INFINITY; Runs::PADDING]);
     }
 }
