@@ -11,7 +11,7 @@
 //!
 //! [`RankSumEvaluator`] answers the shifts of one root search after another and remembers each
 //! answer (Kayenta's three searches share their two starting shifts, and later searches land
-//! between shifts the earlier ones answered). A new shift is answered in one of three ways, all
+//! between shifts the earlier ones answered). A new shift is answered in one of four ways, all
 //! exact:
 //! - at or beyond the ends (`min(x) − max(y)`, `max(x) − min(y)`): directly, every `x − d`
 //!   lying at or above (below) every `y`;
@@ -20,9 +20,14 @@
 //!   runs whose difference lies in that band are gathered once — listed and sorted, or, when
 //!   they all share one difference, summed — and each later shift in the band costs a binary
 //!   search and the pairs near it, or nothing;
+//! - from a [`quiet::Quiet`] interval, when it lies between an answered shift and the nearest
+//!   pair differences on either side of it, where nothing changes: on data on a grid Brent's
+//!   method often creeps in steps smaller than the grid while its bracket is still wide. An
+//!   interval costs one loop over the places of the runs of `x` and is formed only for a shift
+//!   closer to an answered one than any two values of a sample are to each other;
 //! - otherwise by one counting pass over the runs of both samples, [`lanes`], which also notes
 //!   where each run of `x` falls among the runs of `y`: those places, kept for the last
-//!   [`PLACES_KEPT`] passes, are what a band is gathered from.
+//!   [`PLACES_KEPT`] passes, are what bands and quiet intervals are formed from.
 //!
 //! The fast answers assume distinct `x` values stay distinct after subtracting `d` and that the
 //! two zeros do not meet; the evaluator checks both first and otherwise takes the general merge,
@@ -33,9 +38,11 @@
 
 mod bands;
 mod lanes;
+mod quiet;
 mod runs;
 
 use bands::Band;
+use quiet::Quiet;
 use runs::Sides;
 use std::cmp::Ordering;
 
@@ -118,6 +125,8 @@ pub(crate) struct RankSumEvaluator<'a> {
     bands: Vec<Band>,
     /// The places of the runs of `x` (runs of `y` below each `x − d`) at recent passes' shifts.
     places: Vec<(f64, Vec<u32>)>,
+    /// Intervals of shifts around answered shifts where nothing changes.
+    quiet: Vec<Quiet>,
     /// The pairs between the shifts of the last band that could not be gathered: no band with
     /// as many is tried again.
     failed_gather: u128,
@@ -148,6 +157,7 @@ impl<'a> RankSumEvaluator<'a> {
             // Kayenta's three searches take 30–50 evaluations in all.
             known: Vec::with_capacity(64),
             bands: Vec::new(),
+            quiet: Vec::new(),
             places: Vec::new(),
             failed_gather: u128::MAX,
             eps,
@@ -173,7 +183,11 @@ impl<'a> RankSumEvaluator<'a> {
                 return stats;
             }
         }
-        let stats = match self.in_band(d, at) {
+        let quiet = self.quiet.iter().find_map(|q| q.stats(d));
+        let stats = match quiet
+            .or_else(|| self.in_band(d, at))
+            .or_else(|| self.new_quiet(d, at))
+        {
             Some(stats) => stats,
             None => match self.pass(d) {
                 Some(stats) => stats,
@@ -273,14 +287,8 @@ impl<'a> RankSumEvaluator<'a> {
                 let held: usize = self.bands.iter().map(Band::len).sum();
                 let room = self.band_capacity().saturating_sub(held);
                 let limit = self.band_budget().min(room);
-                let placed = |v: f64| {
-                    self.places
-                        .iter()
-                        .find(|(p, _)| p.to_bits() == v.to_bits())
-                        .map(|(_, places)| places.as_slice())
-                };
-                let at_lo = placed(lo.0)?;
-                let at_hi = placed(hi.0)?;
+                let at_lo = self.places_at(lo.0)?;
+                let at_hi = self.places_at(hi.0)?;
                 let Some(band) =
                     Band::gather(&self.sides, (lo.0, at_lo), (hi.0, at_hi), limit, eps)
                 else {
@@ -294,6 +302,50 @@ impl<'a> RankSumEvaluator<'a> {
             }
         };
         self.bands[band].stats(&self.sides, d, lo, hi, eps)
+    }
+
+    /// The kept places at the shift `v`: those of its pass, or, for a shift answered inside a
+    /// quiet interval, those of the interval's shift (the same places).
+    fn places_at(&self, v: f64) -> Option<&[u32]> {
+        let of = |v: f64| {
+            self.places
+                .iter()
+                .find(|(p, _)| p.to_bits() == v.to_bits())
+                .map(|(_, places)| places.as_slice())
+        };
+        of(v).or_else(|| of(self.quiet.iter().find(|q| q.holds(v))?.shift))
+    }
+
+    /// The statistics at `d` from a new quiet interval around the nearer of the known shifts
+    /// around it, when that shift is closer to `d` than any two distinct values of either sample
+    /// are to each other (the sign of data on a grid, where such intervals are wide), its places
+    /// are kept and it has no interval yet; `None` otherwise or when `d` lies outside.
+    fn new_quiet(&mut self, d: f64, at: usize) -> Option<RankStats> {
+        let eps = self.eps?;
+        let magnitude = self.sides.max_abs();
+        let near = |v: f64| v.abs() * 0.5 <= magnitude;
+        let gate = self.sides.x.min_gap.min(self.sides.y.min_gap);
+        let neighbours = [
+            at.checked_sub(1).and_then(|k| self.known.get(k)),
+            self.known.get(at),
+        ];
+        let (r, stats) = neighbours
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|&(r, _)| (r - d).abs() < gate && near(r) && near(d))
+            .min_by(|a, b| (a.0 - d).abs().total_cmp(&(b.0 - d).abs()))?;
+        if self.quiet.iter().any(|q| q.shift.to_bits() == r.to_bits()) {
+            return None;
+        }
+        let places = self
+            .places
+            .iter()
+            .find(|(p, _)| p.to_bits() == r.to_bits())
+            .map(|(_, places)| places.as_slice())?;
+        let quiet = Quiet::around(&self.sides, (r, stats), places, (magnitude, eps));
+        self.quiet.push(quiet);
+        quiet.stats(d)
     }
 
     /// Most pairs listed (and sorted) for one band: about the cost of a counting pass.
@@ -442,6 +494,30 @@ mod tests {
     }
 
     #[test]
+    fn steps_between_grid_differences_are_quiet() {
+        // Values on a 0.001 grid: differences cluster at multiples of 0.001 (up to rounding), so
+        // steps of 1e-4 from a shift between two of them change nothing until they cross one.
+        let (x, y) = (spread(3000, 7, 0.001), spread(2500, 8, 0.001));
+        let mut e = RankSumEvaluator::new(&x, &y);
+        bisect(&mut e, &x, &y, 1.2345, 6);
+        let start = 1.23456;
+        assert_eq!(e.stats(start), merged_rank_stats(&x, &y, start));
+        for k in 1..30 {
+            for d in [start + f64::from(k) * 1e-4, start - f64::from(k) * 1e-4] {
+                assert_eq!(e.stats(d), merged_rank_stats(&x, &y, d), "d {d}");
+            }
+        }
+        // Landing exactly on a difference, and next to it.
+        for d in [1.235, 1.234, 1.235 + 1e-12, 1.234 - 1e-12] {
+            assert_eq!(e.stats(d), merged_rank_stats(&x, &y, d), "d {d}");
+        }
+        assert!(
+            e.quiet.iter().any(|q| q.holds(start + 1e-4)),
+            "a quiet interval was formed around the start"
+        );
+    }
+
+    #[test]
     fn values_too_large_for_bands_take_passes() {
         // Beyond 1e300 the band's error bound no longer holds: every shift is a pass.
         let x: Vec<f64> = spread(300, 3, 1.0).iter().map(|v| v * 1e297).collect();
@@ -504,6 +580,36 @@ mod props {
             y.sort_by(f64::total_cmp);
             let mut e = RankSumEvaluator::new(&x, &y);
             prop_assert_eq!(e.stats(d), merged_rank_stats(&x, &y, d));
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+        /// Brent-like creeping: many small steps from a shift, smaller and larger than the gaps
+        /// between values, some landing on exact differences; quiet intervals, bands and passes
+        /// all equal the plain merge.
+        #[test]
+        fn creeping_equals_merge(
+            x in sample(400),
+            y in sample(400),
+            start in 0.0..1.0f64,
+            steps in prop::collection::vec((-4i32..5, 0usize..3), 1..40),
+        ) {
+            let mut e = RankSumEvaluator::new(&x, &y);
+            let (lo0, hi0) = (x[0] - y[y.len() - 1], x[x.len() - 1] - y[0]);
+            let mut d = lo0 + (hi0 - lo0) * start;
+            for (step, (k, scale)) in steps.into_iter().enumerate() {
+                prop_assert_eq!(e.stats(d), merged_rank_stats(&x, &y, d), "d {}", d);
+                let size = [1e-4, 3e-4, 1e-9][scale];
+                let next = d + f64::from(k) * size;
+                d = if k == 0 {
+                    // An exact difference near d, when there is one.
+                    difference_within(&x, &y, d - 1e-3, d + 1e-3, step).unwrap_or(next)
+                } else {
+                    next
+                };
+            }
         }
     }
 
