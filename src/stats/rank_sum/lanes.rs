@@ -6,7 +6,9 @@ use super::RankStats;
 
 /// Independent merge chains.
 const LANES: usize = 4;
-/// Runs of `y` compared with one `x − d` per step (2 and 8 measured slower).
+/// Runs of `y` compared with one `x − d` per step (2 and 8 measured slower), in one AVX2
+/// comparison where the processor has it (4–6% faster intervals than four scalar comparisons
+/// on the benches' machine).
 pub(super) const STRIDE: usize = 4;
 
 /// The rank statistics at `d` by merging, or `None` when the pass cannot vouch for them (the
@@ -16,7 +18,66 @@ pub(super) const STRIDE: usize = 4;
 /// Also writes to `places` (one entry per run of `x`), for each run of `x`, the number of runs
 /// of `y` below its `x − d`.
 pub(super) fn count(sides: &Sides, d: f64, places: &mut [u32]) -> Option<RankStats> {
-    merge::<false>(sides, d, places).or_else(|| merge::<true>(sides, d, places))
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor supports AVX2 (checked just above).
+        return unsafe { avx2::count(sides, d, places) };
+    }
+    merge::<false, Scalar>(sides, d, places).or_else(|| merge::<true, Scalar>(sides, d, places))
+}
+
+/// How many of the [`STRIDE`] values from a position are below `v`.
+trait Below {
+    /// # Safety
+    /// `at..at + STRIDE` must lie within `ys`.
+    unsafe fn below(ys: &[f64], at: usize, v: f64) -> usize;
+}
+
+/// Four scalar comparisons.
+struct Scalar;
+
+impl Below for Scalar {
+    #[inline(always)]
+    unsafe fn below(ys: &[f64], at: usize, v: f64) -> usize {
+        (0..STRIDE)
+            // SAFETY: `at + j < at + STRIDE ≤ ys.len()` (the caller's contract).
+            .map(|j| usize::from(unsafe { *ys.get_unchecked(at + j) } < v))
+            .sum()
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use super::{merge, Below, RankStats, Sides, STRIDE};
+    use std::arch::x86_64::{
+        _mm256_cmp_pd, _mm256_loadu_pd, _mm256_movemask_pd, _mm256_set1_pd, _CMP_LT_OQ,
+    };
+
+    /// One comparison of four values.
+    pub(super) struct Avx2;
+
+    impl Below for Avx2 {
+        #[inline(always)]
+        unsafe fn below(ys: &[f64], at: usize, v: f64) -> usize {
+            const _: () = assert!(STRIDE == 4);
+            // SAFETY: `at..at + 4` lies within `ys` (the caller's contract), and this is only
+            // compiled into functions that enable AVX2.
+            unsafe {
+                let four = _mm256_loadu_pd(ys.as_ptr().add(at));
+                let lower = _mm256_cmp_pd::<_CMP_LT_OQ>(four, _mm256_set1_pd(v));
+                _mm256_movemask_pd(lower).count_ones() as usize
+            }
+        }
+    }
+
+    /// [`super::count`] with AVX2 comparisons.
+    ///
+    /// # Safety
+    /// The processor must support AVX2.
+    #[target_feature(enable = "avx2,popcnt")]
+    pub(super) unsafe fn count(sides: &Sides, d: f64, places: &mut [u32]) -> Option<RankStats> {
+        merge::<false, Avx2>(sides, d, places).or_else(|| merge::<true, Avx2>(sides, d, places))
+    }
 }
 
 /// One pass over the runs of `x` and `y` in step: each step compares the current `x − d` with
@@ -36,7 +97,12 @@ pub(super) fn count(sides: &Sides, d: f64, places: &mut [u32]) -> Option<RankSta
 ///
 /// Each step also stores the current `y` run index at the current `x` run in `places`: the
 /// last store for a run is made when the run is scored, so it is the run's place.
-fn merge<const TIES: bool>(sides: &Sides, d: f64, places: &mut [u32]) -> Option<RankStats> {
+#[inline(always)]
+fn merge<const TIES: bool, C: Below>(
+    sides: &Sides,
+    d: f64,
+    places: &mut [u32],
+) -> Option<RankStats> {
     let xv = sides.x.values();
     let xb = sides.x.below.as_slice();
     let yv = sides.y.padded();
@@ -87,9 +153,7 @@ fn merge<const TIES: bool>(sides: &Sides, d: f64, places: &mut [u32]) -> Option<
             // How many of the next STRIDE runs of y lie below v: they are sorted, so these are
             // the first `c` of them, and when c < STRIDE the place of v is found.
             // SAFETY (the reads): `p ≤ m` and `yv` has at least STRIDE entries from `m` on.
-            let c: usize = (0..STRIDE)
-                .map(|j| usize::from(unsafe { *yv.get_unchecked($p + j) } < v))
-                .sum();
+            let c: usize = unsafe { C::below(yv, $p, v) };
             let done = c < STRIDE;
             $p += c;
             // SAFETY: see above (`p` still ≤ m: the sentinel at `m` is never below v).
@@ -142,4 +206,37 @@ fn merge<const TIES: bool>(sides: &Sides, d: f64, places: &mut [u32]) -> Option<
     }
     let less = u128::from(a0) + u128::from(a1) + u128::from(a2) + u128::from(a3);
     Some(RankStats { less, equal, ties })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stats::rank_sum::merged_rank_stats;
+    use proptest::prelude::*;
+
+    fn scalar(sides: &Sides, d: f64, places: &mut [u32]) -> Option<RankStats> {
+        merge::<false, Scalar>(sides, d, places).or_else(|| merge::<true, Scalar>(sides, d, places))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+
+        /// The scalar comparisons (taken where AVX2 is missing) and the pass this machine takes
+        /// give the plain merge's statistics and the same places.
+        #[test]
+        fn scalar_and_detected_passes_equal_merge(
+            mut x in prop::collection::vec((-40i32..40).prop_map(|v| f64::from(v) * 0.25), 1..150),
+            mut y in prop::collection::vec((-40i32..40).prop_map(|v| f64::from(v) * 0.25), 1..150),
+            d in (-30i32..30).prop_map(|v| f64::from(v) * 0.125),
+        ) {
+            x.sort_by(f64::total_cmp);
+            y.sort_by(f64::total_cmp);
+            let sides = Sides::new(&x, &y);
+            let (mut a, mut b) = (vec![0; sides.x.len()], vec![0; sides.x.len()]);
+            let expected = merged_rank_stats(&x, &y, d);
+            prop_assert_eq!(scalar(&sides, d, &mut a), Some(expected));
+            prop_assert_eq!(count(&sides, d, &mut b), Some(expected));
+            prop_assert_eq!(a, b);
+        }
+    }
 }
