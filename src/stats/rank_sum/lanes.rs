@@ -137,7 +137,8 @@ fn merge<const TIES: bool, C: Below>(
 
     // One merge step of a lane: `i` indexes the x runs, `p` the y runs, `acc` sums A.
     // (Four lanes keep every index, end and sum in a register; 8, 12 and 16 lanes measured no
-    // faster.)
+    // faster, and neither did a leaner merge that only stores the places, scored in a second
+    // loop: 84–86 µs against 81 µs per interval at 1 000 points.)
     //
     // SAFETY of the unchecked reads: every loop running a step first checks `i < end` for
     // its lane, with `end ≤ runs == xv.len() == xb.len() − 1` (so `i + 1 < xb.len()`). `p`
