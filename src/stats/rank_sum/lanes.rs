@@ -7,7 +7,7 @@ use super::RankStats;
 /// Independent merge chains.
 const LANES: usize = 4;
 /// Runs of `y` compared with one `x − d` per step (2 and 8 measured slower), in one AVX2
-/// comparison where the processor has it (4–6% faster intervals than four scalar comparisons
+/// comparison where the processor has it (3–6% faster intervals than four scalar comparisons
 /// on the benches' machine).
 pub(super) const STRIDE: usize = 4;
 
