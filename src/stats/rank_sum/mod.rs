@@ -21,10 +21,11 @@
 //!   they all share one difference, summed — and each later shift in the band costs a binary
 //!   search and the pairs near it, or nothing;
 //! - from a [`quiet::Quiet`] interval, when it lies between an answered shift and the nearest
-//!   pair differences on either side of it, where nothing changes: on data on a grid Brent's
-//!   method often creeps in steps smaller than the grid while its bracket is still wide. An
-//!   interval costs one loop over the places of the runs of `x` and is formed only for a shift
-//!   closer to an answered one than any two values of a sample are to each other;
+//!   pair difference on its side, where nothing changes: on data on a grid Brent's method
+//!   often creeps in steps smaller than the grid while its bracket is still wide. An interval
+//!   costs at most one loop over the places of the runs of `x` (it stops as soon as it sees the
+//!   shift will fall outside) and is tried only for a shift closer to an answered one than any
+//!   two values of a sample are to each other;
 //! - otherwise by one counting pass over the runs of both samples, [`lanes`], which also notes
 //!   where each run of `x` falls among the runs of `y`: those places, kept for the last
 //!   [`PLACES_KEPT`] passes, are what bands and quiet intervals are formed from.
@@ -321,10 +322,11 @@ impl<'a> RankSumEvaluator<'a> {
         of(v).or_else(|| of(self.quiet.iter().find(|q| q.holds(v))?.shift))
     }
 
-    /// The statistics at `d` from a new quiet interval around the nearer of the known shifts
-    /// around it, when that shift is closer to `d` than any two distinct values of either sample
-    /// are to each other (the sign of data on a grid, where such intervals are wide), its places
-    /// are kept and it has no interval yet; `None` otherwise or when `d` lies outside.
+    /// The statistics at `d` from a new quiet interval from the nearer of the known shifts
+    /// around it towards `d`, when that shift is closer to `d` than any two distinct values of
+    /// either sample are to each other (the sign of data on a grid, where such intervals are
+    /// wide), its places are kept and it has no interval on that side yet; `None` otherwise or
+    /// when `d` lies outside.
     fn new_quiet(&mut self, d: f64, at: usize) -> Option<RankStats> {
         let eps = self.eps?;
         let magnitude = self.sides.max_abs();
@@ -340,7 +342,12 @@ impl<'a> RankSumEvaluator<'a> {
             .copied()
             .filter(|&(r, _)| (r - d).abs() < gate && near(r) && near(d))
             .min_by(|a, b| (a.0 - d).abs().total_cmp(&(b.0 - d).abs()))?;
-        if self.quiet.iter().any(|q| q.shift.to_bits() == r.to_bits()) {
+        let below = d < r;
+        if self
+            .quiet
+            .iter()
+            .any(|q| q.shift.to_bits() == r.to_bits() && q.below == below)
+        {
             return None;
         }
         let places = self
@@ -348,7 +355,7 @@ impl<'a> RankSumEvaluator<'a> {
             .iter()
             .find(|(p, _)| p.to_bits() == r.to_bits())
             .map(|(_, places)| places.as_slice())?;
-        let quiet = Quiet::around(&self.sides, (r, stats), places, (magnitude, eps));
+        let quiet = Quiet::towards(d, &self.sides, (r, stats), places, (magnitude, eps));
         self.quiet.push(quiet);
         quiet.stats(d)
     }

@@ -8,8 +8,8 @@
 //! every shift strictly between them is answered at no cost.
 //!
 //! With `v = fl(x − r)` for each run of `x` at place `p`, let `G⁺` be the least `y[p] − v` and
-//! `G⁻` the least `v − y[p − 1]`, over the runs (computed in binary64). For a shift `d` with
-//! `r − d < G⁺ − ε` and `d − r < G⁻ − ε` (ε as in [`super::bands`]: 16·M·2⁻⁵², `M` the largest
+//! `G⁻` the least `v − y[p − 1]`, over the runs (computed in binary64). For a shift `d` below `r`
+//! with `r − d < G⁺ − ε`, or above it with `d − r < G⁻ − ε` (ε as in [`super::bands`]: 16·M·2⁻⁵², `M` the largest
 //! |value|, |r|, |d| ≤ 2M), `fl(x − d)` stays strictly between `y[p − 1]` and `y[p]` for every
 //! run: it differs from `v` by at most |d − r| plus two roundings of at most 3M·2⁻⁵³ each, the
 //! computed gaps and bounds carry at most a few more such roundings, and all of them together
@@ -19,29 +19,36 @@
 use super::runs::Sides;
 use super::RankStats;
 
-/// The open interval of shifts around `shift` that share its statistics.
+/// An open interval of shifts on one side of `shift` (up to it) that share its statistics.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Quiet {
     pub(super) shift: f64,
+    /// True when the interval lies below `shift`.
+    pub(super) below: bool,
     lo: f64,
     hi: f64,
     stats: RankStats,
 }
 
 impl Quiet {
-    /// The interval around `r` (with statistics `stats`, no `x − r` equal to a `y`), from the
-    /// places of the runs of `x` there (`places[i]` = runs of `y` below `x_i − r`), kept within
-    /// ±2M where the error bound holds (`magnitude` = M). Empty when a difference lies within ε
-    /// of `r`, or when the places do not fit these samples.
-    pub(super) fn around(
+    /// The interval on `d`'s side of `r` (with statistics `stats`, no `x − r` equal to a `y`),
+    /// from the places of the runs of `x` there (`places[i]` = runs of `y` below `x_i − r`),
+    /// kept within ±2M where the error bound holds (`magnitude` = M). Only one gap matters on
+    /// each side (below `r` every `x − d` grows towards the `y` above it), and the walk stops as
+    /// soon as a gap shows that `d` will lie outside: the interval is then empty, as it is when
+    /// a difference lies within ε of `r` or the places do not fit these samples.
+    pub(super) fn towards(
+        d: f64,
         sides: &Sides,
         (r, stats): (f64, RankStats),
         places: &[u32],
         (magnitude, eps): (f64, f64),
     ) -> Quiet {
         let (xv, yv) = (sides.x.values(), sides.y.values());
+        let below = d < r;
         let empty = Quiet {
             shift: r,
+            below,
             lo: r,
             hi: r,
             stats,
@@ -50,25 +57,41 @@ impl Quiet {
         if places.len() != xv.len() || stats.equal != 0 {
             return empty;
         }
-        let (mut up, mut down) = (f64::INFINITY, f64::INFINITY);
+        // A gap this small or smaller leaves `d` outside (the final bounds decide; this only
+        // stops the walk early).
+        let enough = (d - r).abs() + eps;
+        let mut gap = f64::INFINITY;
         for (&x, &p) in xv.iter().zip(places) {
             let v = x - r;
             let p = p as usize;
-            if let Some(&y) = yv.get(p) {
-                up = up.min(y - v);
-            }
-            if let Some(&y) = p.checked_sub(1).and_then(|k| yv.get(k)) {
-                down = down.min(v - y);
+            // Below `r`, `x − d` rises towards the `y` at its place; above, it falls towards
+            // the one before.
+            let y = if below {
+                yv.get(p)
+            } else {
+                p.checked_sub(1).and_then(|k| yv.get(k))
+            };
+            if let Some(&y) = y {
+                gap = gap.min(if below { y - v } else { v - y });
+                if gap <= enough {
+                    return empty;
+                }
             }
         }
-        let (below, above) = (up - eps, down - eps);
-        if !(below > 0.0 && above > 0.0) {
+        let room = gap - eps;
+        if room <= 0.0 || room.is_nan() {
             return empty;
         }
-        Quiet {
-            lo: (r - below).max(-2.0 * magnitude),
-            hi: (r + above).min(2.0 * magnitude),
-            ..empty
+        if below {
+            Quiet {
+                lo: (r - room).max(-2.0 * magnitude),
+                ..empty
+            }
+        } else {
+            Quiet {
+                hi: (r + room).min(2.0 * magnitude),
+                ..empty
+            }
         }
     }
 
