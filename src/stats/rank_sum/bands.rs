@@ -42,8 +42,8 @@ pub(super) struct Band {
 enum Kind {
     /// Every pair, sorted by `s`.
     Listed(Vec<Pair>),
-    /// Every pair has `s` in `[min, max]`, with `max − min ≤ 2ε`; `weight` is the sum over the pairs
-    /// of the product of the two run sizes.
+    /// Every pair has `s` in `[min, max]`, with `max − min ≤ 2ε`; `weight` is the sum over the
+    /// pairs of the product of the two run sizes.
     Cluster { min: f64, max: f64, weight: u128 },
 }
 

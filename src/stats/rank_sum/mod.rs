@@ -116,7 +116,7 @@ pub(crate) fn tie_term(t: u64) -> u128 {
 /// then be a cluster, see [`bands`]); reading them costs about as much as a few passes.
 const CLUSTER_READ: u128 = 4;
 
-/// Passes whose places of the runs of `x` are kept for gathering bands.
+/// Passes whose places of the runs of `x` are kept for gathering bands and quiet intervals.
 const PLACES_KEPT: usize = 2;
 
 /// Answers [`merged_rank_stats`] for many shifts of the same two sorted samples, remembering
@@ -270,9 +270,7 @@ impl<'a> RankSumEvaluator<'a> {
         let eps = self.eps?;
         let lo = *self.known.get(at.checked_sub(1)?)?;
         let hi = *self.known.get(at)?;
-        let magnitude = self.sides.max_abs();
-        let near = |v: f64| v.abs() * 0.5 <= magnitude;
-        if !(near(lo.0) && near(hi.0) && near(d)) {
+        if !(self.near(lo.0) && self.near(hi.0) && self.near(d)) {
             return None;
         }
         let band = match self.bands.iter().position(|b| b.covers(lo.0, hi.0)) {
@@ -313,13 +311,22 @@ impl<'a> RankSumEvaluator<'a> {
     /// The kept places at the shift `v`: those of its pass, or, for a shift answered inside a
     /// quiet interval, those of the interval's shift (the same places).
     fn places_at(&self, v: f64) -> Option<&[u32]> {
-        let of = |v: f64| {
-            self.places
-                .iter()
-                .find(|(p, _)| p.to_bits() == v.to_bits())
-                .map(|(_, places)| places.as_slice())
-        };
-        of(v).or_else(|| of(self.quiet.iter().find(|q| q.holds(v))?.shift))
+        self.passed_places(v)
+            .or_else(|| self.passed_places(self.quiet.iter().find(|q| q.holds(v))?.shift))
+    }
+
+    /// The kept places of the pass at the shift `v`.
+    fn passed_places(&self, v: f64) -> Option<&[u32]> {
+        self.places
+            .iter()
+            .find(|(p, _)| p.to_bits() == v.to_bits())
+            .map(|(_, places)| places.as_slice())
+    }
+
+    /// True for a shift within ±2M, `M` the largest |value|: where the error bounds of bands
+    /// and quiet intervals hold.
+    fn near(&self, v: f64) -> bool {
+        v.abs() * 0.5 <= self.sides.max_abs()
     }
 
     /// The statistics at `d` from a new quiet interval from the nearer of the known shifts
@@ -329,8 +336,6 @@ impl<'a> RankSumEvaluator<'a> {
     /// when `d` lies outside.
     fn new_quiet(&mut self, d: f64, at: usize) -> Option<RankStats> {
         let eps = self.eps?;
-        let magnitude = self.sides.max_abs();
-        let near = |v: f64| v.abs() * 0.5 <= magnitude;
         let gate = self.sides.x.min_gap.min(self.sides.y.min_gap);
         let neighbours = [
             at.checked_sub(1).and_then(|k| self.known.get(k)),
@@ -340,7 +345,7 @@ impl<'a> RankSumEvaluator<'a> {
             .into_iter()
             .flatten()
             .copied()
-            .filter(|&(r, _)| (r - d).abs() < gate && near(r) && near(d))
+            .filter(|&(r, _)| (r - d).abs() < gate && self.near(r) && self.near(d))
             .min_by(|a, b| (a.0 - d).abs().total_cmp(&(b.0 - d).abs()))?;
         let below = d < r;
         if self
@@ -350,12 +355,9 @@ impl<'a> RankSumEvaluator<'a> {
         {
             return None;
         }
-        let places = self
-            .places
-            .iter()
-            .find(|(p, _)| p.to_bits() == r.to_bits())
-            .map(|(_, places)| places.as_slice())?;
-        let quiet = Quiet::towards(d, &self.sides, (r, stats), places, (magnitude, eps));
+        let places = self.passed_places(r)?;
+        let bounds = (self.sides.max_abs(), eps);
+        let quiet = Quiet::towards(d, &self.sides, (r, stats), places, bounds);
         self.quiet.push(quiet);
         quiet.stats(d)
     }
