@@ -23,12 +23,15 @@ impl SortedSample {
     /// # Errors
     /// [`StatsError::NaN`] if any value is NaN.
     pub fn new(values: Vec<f64>) -> Result<Self, StatsError> {
-        if values.iter().any(|v| v.is_nan()) {
-            return Err(StatsError::NaN);
-        }
         let mut keys: Vec<u64> = values.into_iter().map(order_key).collect();
         keys.sort_unstable();
-        let values = keys.into_iter().map(from_order_key).collect();
+        let values: Vec<f64> = keys.into_iter().map(from_order_key).collect();
+        // totalOrder puts NaNs at the ends (those with the sign bit set first), so looking at
+        // both ends finds any.
+        let nan_at = |v: Option<&f64>| v.is_some_and(|v| v.is_nan());
+        if nan_at(values.first()) || nan_at(values.last()) {
+            return Err(StatsError::NaN);
+        }
         Ok(SortedSample { values })
     }
 
@@ -161,6 +164,22 @@ mod tests {
             -0.0,
         ];
         assert_eq!(by_keys(edges.clone()), by_total_cmp(edges));
+    }
+
+    #[test]
+    fn nan_of_either_sign_anywhere_is_refused() {
+        let nans = [f64::NAN, -f64::NAN, f64::from_bits(0x7ff0_0000_0000_0001)];
+        for nan in nans {
+            for at in 0..4 {
+                let mut v = vec![-1.0, 0.0, 2.0];
+                v.insert(at, nan);
+                assert_eq!(
+                    SortedSample::new(v),
+                    Err(StatsError::NaN),
+                    "{nan:?} at {at}"
+                );
+            }
+        }
     }
 
     proptest! {

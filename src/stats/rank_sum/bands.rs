@@ -51,42 +51,47 @@ impl Band {
     /// Gathers the pairs of the band `[lo, hi]` from the places of every run of `x` at both
     /// shifts (`at_lo`, `at_hi`: runs of `y` below `x − lo`, `x − hi`). The pairs that can change
     /// between `lo` and `hi` are, for each run of `x`, the runs of `y` from its place at `hi` up
-    /// to its place at `lo`, that last one only when it equals `x − lo`.
+    /// to its place at `lo`, that last one only when it equals `x − lo` (which can happen only
+    /// when `lo_met`: some `x − lo` equals a `y`).
     ///
     /// A cluster when all pairs share one difference (within 2ε), else a listed band when there
     /// are at most `limit` pairs, else `None` — found out as soon as both are ruled out.
     pub(super) fn gather(
         sides: &Sides,
-        (lo, at_lo): (f64, &[u32]),
+        (lo, at_lo, lo_met): (f64, &[u32], bool),
         (hi, at_hi): (f64, &[u32]),
         limit: usize,
         eps: f64,
     ) -> Option<Band> {
-        let (xv, yv) = (sides.x.values(), sides.y.values());
+        let (xv, yv, yb) = (sides.x.values(), sides.y.values(), &sides.y.below);
         if at_lo.len() != xv.len() || at_hi.len() != xv.len() {
             return None;
         }
-        // One walk over the runs of x: the range of differences and the total weight, and the
-        // pairs themselves while there are at most `limit`.
-        let (mut min, mut max, mut weight, mut count) =
-            (f64::INFINITY, f64::NEG_INFINITY, 0u128, 0usize);
-        let mut pairs = Vec::new();
-        for (i, ((&x, &from), &to)) in xv.iter().zip(at_hi).zip(at_lo).enumerate() {
-            let (from, mut to) = (from as usize, to as usize);
-            if yv.get(to) == Some(&(x - lo)) {
+        // The y runs of x run `i` in the band.
+        let span = |i: usize, x: f64| {
+            let (from, mut to) = (at_hi[i] as usize, at_lo[i] as usize);
+            if lo_met && yv.get(to) == Some(&(x - lo)) {
                 to += 1;
             }
-            for k in from..to {
-                let s = x - *yv.get(k)?;
-                (min, max) = (min.min(s), max.max(s));
-                weight += u128::from(sides.x.count(i)) * u128::from(sides.y.count(k));
-                count += 1;
-                if count <= limit {
-                    let (x, y) = (u32::try_from(i).ok()?, u32::try_from(k).ok()?);
-                    pairs.push(Pair { s, x, y });
-                } else if max - min > 2.0 * eps {
-                    return None;
-                }
+            from..to
+        };
+        // First walk: the range of differences, the number of pairs and their total weight,
+        // each run's share from its first and last pair alone (differences fall as `y` rises,
+        // and rounding keeps that order). Most runs of x have no pair in the band.
+        let (mut min, mut max, mut weight, mut count) =
+            (f64::INFINITY, f64::NEG_INFINITY, 0u128, 0usize);
+        for (i, &x) in xv.iter().enumerate() {
+            let ys = span(i, x);
+            if ys.is_empty() {
+                continue;
+            }
+            let (first, last) = (yv.get(ys.start)?, yv.get(ys.end - 1)?);
+            (min, max) = (min.min(x - last), max.max(x - first));
+            let y_values = yb.get(ys.end)? - yb.get(ys.start)?;
+            weight += u128::from(sides.x.count(i)) * u128::from(y_values);
+            count += ys.len();
+            if count > limit && max - min > 2.0 * eps {
+                return None;
             }
         }
         if weight > 0 && max - min <= 2.0 * eps {
@@ -95,6 +100,15 @@ impl Band {
         }
         if count > limit {
             return None;
+        }
+        // Second walk: list them.
+        let mut pairs = Vec::with_capacity(count);
+        for (i, &x) in xv.iter().enumerate() {
+            for k in span(i, x) {
+                let s = x - *yv.get(k)?;
+                let (x, y) = (u32::try_from(i).ok()?, u32::try_from(k).ok()?);
+                pairs.push(Pair { s, x, y });
+            }
         }
         pairs.sort_unstable_by(|a, b| a.s.total_cmp(&b.s));
         let kind = Kind::Listed(pairs);

@@ -6,9 +6,8 @@ use super::RankStats;
 
 /// Independent merge chains.
 const LANES: usize = 4;
-/// Runs of `y` compared with one `x − d` per step (2 and 8 measured slower), in one AVX2
-/// comparison where the processor has it (3–6% faster intervals than four scalar comparisons
-/// on the benches' machine).
+/// Runs of `y` compared with one `x − d` per step (2 and 8 measured slower, 8 also as one
+/// AVX-512 comparison), in one AVX2 comparison where the processor has it.
 pub(super) const STRIDE: usize = 4;
 
 /// The rank statistics at `d` by merging, or `None` when the pass cannot vouch for them (the
@@ -23,48 +22,121 @@ pub(super) fn count(sides: &Sides, d: f64, places: &mut [u32]) -> Option<RankSta
         // SAFETY: the processor supports AVX2 (checked just above).
         return unsafe { avx2::count(sides, d, places) };
     }
-    merge::<false, Scalar>(sides, d, places).or_else(|| merge::<true, Scalar>(sides, d, places))
+    scalar(sides, d, places)
 }
 
-/// How many of the [`STRIDE`] values from a position are below `v`.
-trait Below {
+/// [`count`] with scalar comparisons: where AVX2 is missing (and in tests).
+fn scalar(sides: &Sides, d: f64, places: &mut [u32]) -> Option<RankStats> {
+    // SAFETY: scalar comparisons need nothing beyond the baseline instruction set.
+    unsafe { untied::<Scalar>(sides, d, places).or_else(|| tied::<Scalar>(sides, d, places)) }
+}
+
+/// The comparison of one `x − d` with the [`STRIDE`] runs of `y` from a position.
+///
+/// # Safety
+/// Every method may use instructions beyond the baseline: call them only where the processor
+/// supports the implementation's (AVX2 for [`avx2::Avx2`]; nothing for [`Scalar`]).
+trait Compare {
+    /// The shift, in the form the comparison takes it.
+    type Shift: Copy;
+    /// Whether any comparison so far met a `y` equal to its `x − d`.
+    type Met: Copy;
+
+    /// `d` in the form [`Compare::below`] takes it.
+    unsafe fn shift(d: f64) -> Self::Shift;
+
+    /// No `y` met yet.
+    unsafe fn unmet() -> Self::Met;
+
+    /// True when some comparison met a `y` equal to its `x − d`.
+    unsafe fn any_met(met: Self::Met) -> bool;
+
+    /// How many of the [`STRIDE`] values of `ys` from `at` are below `x − d`; also notes in
+    /// `met` whether one of them equals it.
+    ///
     /// # Safety
     /// `at..at + STRIDE` must lie within `ys`.
-    unsafe fn below(ys: &[f64], at: usize, v: f64) -> usize;
+    unsafe fn below(ys: &[f64], at: usize, x: &f64, d: Self::Shift, met: &mut Self::Met) -> usize;
 }
 
-/// Four scalar comparisons.
+/// Scalar comparisons.
 struct Scalar;
 
-impl Below for Scalar {
+impl Compare for Scalar {
+    type Shift = f64;
+    type Met = bool;
+
+    unsafe fn shift(d: f64) -> f64 {
+        d
+    }
+
+    unsafe fn unmet() -> bool {
+        false
+    }
+
+    unsafe fn any_met(met: bool) -> bool {
+        met
+    }
+
     #[inline(always)]
-    unsafe fn below(ys: &[f64], at: usize, v: f64) -> usize {
-        (0..STRIDE)
+    unsafe fn below(ys: &[f64], at: usize, x: &f64, d: f64, met: &mut bool) -> usize {
+        let v = x - d;
+        let mut below = 0;
+        for j in 0..STRIDE {
             // SAFETY: `at + j < at + STRIDE ≤ ys.len()` (the caller's contract).
-            .map(|j| usize::from(unsafe { *ys.get_unchecked(at + j) } < v))
-            .sum()
+            let y = unsafe { *ys.get_unchecked(at + j) };
+            below += usize::from(y < v);
+            *met |= y == v;
+        }
+        below
     }
 }
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
-    use super::{merge, Below, RankStats, Sides, STRIDE};
+    use super::{tied, untied, Compare, RankStats, Sides, STRIDE};
     use std::arch::x86_64::{
-        _mm256_cmp_pd, _mm256_loadu_pd, _mm256_movemask_pd, _mm256_set1_pd, _CMP_LT_OQ,
+        __m256d, _mm256_broadcast_sd, _mm256_cmp_pd, _mm256_loadu_pd, _mm256_movemask_pd,
+        _mm256_or_pd, _mm256_set1_pd, _mm256_setzero_pd, _mm256_sub_pd, _mm256_xor_pd, _CMP_LE_OQ,
+        _CMP_LT_OQ,
     };
 
-    /// One comparison of four values.
+    /// Four comparisons in one: `<` and `≤` of four values with a broadcast `x − d`; a value
+    /// equal to `x − d` is the one where the two masks differ, kept in a vector register.
     pub(super) struct Avx2;
 
-    impl Below for Avx2 {
+    impl Compare for Avx2 {
+        type Shift = __m256d;
+        type Met = __m256d;
+
+        // SAFETY (the intrinsics in every method): the trait's contract, the processor
+        // supports AVX2.
         #[inline(always)]
-        unsafe fn below(ys: &[f64], at: usize, v: f64) -> usize {
+        unsafe fn shift(d: f64) -> __m256d {
+            unsafe { _mm256_set1_pd(d) }
+        }
+
+        #[inline(always)]
+        unsafe fn unmet() -> __m256d {
+            unsafe { _mm256_setzero_pd() }
+        }
+
+        #[inline(always)]
+        unsafe fn any_met(met: __m256d) -> bool {
+            unsafe { _mm256_movemask_pd(met) != 0 }
+        }
+
+        #[inline(always)]
+        unsafe fn below(ys: &[f64], at: usize, x: &f64, d: __m256d, met: &mut __m256d) -> usize {
             const _: () = assert!(STRIDE == 4);
-            // SAFETY: `at..at + 4` lies within `ys` (the caller's contract), and this is only
-            // compiled into functions that enable AVX2.
+            // SAFETY: `at..at + 4` lies within `ys`, and the processor supports AVX2 (the
+            // contracts of this method and of the trait).
             unsafe {
+                let v = _mm256_sub_pd(_mm256_broadcast_sd(x), d);
                 let four = _mm256_loadu_pd(ys.as_ptr().add(at));
-                let lower = _mm256_cmp_pd::<_CMP_LT_OQ>(four, _mm256_set1_pd(v));
+                let lower = _mm256_cmp_pd::<_CMP_LT_OQ>(four, v);
+                let not_above = _mm256_cmp_pd::<_CMP_LE_OQ>(four, v);
+                *met = _mm256_or_pd(*met, _mm256_xor_pd(lower, not_above));
                 _mm256_movemask_pd(lower).count_ones() as usize
             }
         }
@@ -76,137 +148,182 @@ mod avx2 {
     /// The processor must support AVX2.
     #[target_feature(enable = "avx2,popcnt")]
     pub(super) unsafe fn count(sides: &Sides, d: f64, places: &mut [u32]) -> Option<RankStats> {
-        merge::<false, Avx2>(sides, d, places).or_else(|| merge::<true, Avx2>(sides, d, places))
+        // SAFETY: the processor supports AVX2 (this function's contract).
+        unsafe { untied::<Avx2>(sides, d, places).or_else(|| tied::<Avx2>(sides, d, places)) }
+    }
+}
+
+/// The runs of both samples, checked for what the passes read without bounds checks.
+struct Checked<'s> {
+    /// Run values of `x`.
+    xv: &'s [f64],
+    /// Values of `x` below each run, one entry more than runs.
+    xb: &'s [u64],
+    /// Run values of `y`, then at least [`STRIDE`] copies of +∞.
+    yv: &'s [f64],
+    /// Values of `y` below each run, one entry more than runs.
+    yb: &'s [u64],
+    /// Number of runs of `y`.
+    m: usize,
+}
+
+impl<'s> Checked<'s> {
+    fn new(sides: &'s Sides, places: &[u32]) -> Option<Self> {
+        let xv = sides.x.values();
+        let xb = sides.x.below.as_slice();
+        let yv = sides.y.padded();
+        let yb = sides.y.below.as_slice();
+        let m = sides.y.len();
+        let ok = yv.len() >= m + STRIDE
+            && yb.len() == m + 1
+            && yv[m] == f64::INFINITY
+            && xb.len() == xv.len() + 1
+            && places.len() == xv.len()
+            && u32::try_from(m).is_ok();
+        ok.then_some(Checked { xv, xb, yv, yb, m })
+    }
+
+    /// The x run each lane starts at, that run's place, and the lane's end.
+    fn lanes(&self, d: f64) -> [(usize, usize, usize); LANES] {
+        let runs = self.xv.len();
+        let bound = |lane: usize| runs * lane / LANES;
+        std::array::from_fn(|lane| {
+            let (i, end) = (bound(lane), bound(lane + 1));
+            let p = match self.xv.get(i) {
+                Some(&x) if i < end => {
+                    let v = x - d;
+                    self.yv[..=self.m].partition_point(|&y| y < v)
+                }
+                _ => 0,
+            };
+            (i, p, end)
+        })
+    }
+
+    /// The size of x run `i` times the values of `y` below y run `p`.
+    ///
+    /// # Safety
+    /// `i < xv.len()` and `p ≤ m`.
+    #[inline(always)]
+    unsafe fn score(&self, i: usize, p: usize) -> u64 {
+        debug_assert!(i < self.xv.len() && p <= self.m);
+        // SAFETY: `i + 1 < xb.len()`, `p < yb.len()` (the caller's contract and `new`).
+        unsafe {
+            (*self.xb.get_unchecked(i + 1) - *self.xb.get_unchecked(i)) * *self.yb.get_unchecked(p)
+        }
+    }
+}
+
+/// Runs `step(i, p)` over [`LANES`] lanes in lockstep, each from its `(i, p, end)` until its
+/// `i` reaches its end; `step` advances `i` by at most one.
+///
+/// A merge is a chain of dependent loads and compares, so the runs of `x` are cut into
+/// [`LANES`] segments merged in lockstep, each starting at its first `y` run by binary search:
+/// independent chains let the processor overlap them (about 3× faster than one chain here,
+/// and faster than one chain even at 60 runs). The lockstep loop runs in rounds of as many
+/// steps as the least advanced lane has runs left, so it tests one counter, not four ends.
+#[inline(always)]
+fn in_lanes(lanes: [(usize, usize, usize); LANES], mut step: impl FnMut(&mut usize, &mut usize)) {
+    let [(mut i0, mut p0, e0), (mut i1, mut p1, e1), (mut i2, mut p2, e2), (mut i3, mut p3, e3)] =
+        lanes;
+    loop {
+        let rounds = (e0 - i0).min(e1 - i1).min(e2 - i2).min(e3 - i3);
+        if rounds == 0 {
+            break;
+        }
+        for _ in 0..rounds {
+            step(&mut i0, &mut p0);
+            step(&mut i1, &mut p1);
+            step(&mut i2, &mut p2);
+            step(&mut i3, &mut p3);
+        }
+    }
+    for (mut i, mut p, end) in [(i0, p0, e0), (i1, p1, e1), (i2, p2, e2), (i3, p3, e3)] {
+        while i < end {
+            step(&mut i, &mut p);
+        }
     }
 }
 
 /// One pass over the runs of `x` and `y` in step: each step compares the current `x − d` with
 /// the next [`STRIDE`] runs of `y`, moves past those below it, and when fewer than all of them
-/// were, has found its place and scores the `x` run against the `y` below it.
+/// were, has found its place and scores the `x` run against the `y` below it. Each step also
+/// stores the current `y` run index at the current `x` run in `places`: the last store for a
+/// run is made when the run is scored, so it is the run's place.
 ///
-/// A merge is a chain of dependent loads and compares, so the runs of `x` are cut into
-/// [`LANES`] segments merged in lockstep, each starting at its first `y` run by binary
-/// search: independent chains let the processor overlap them (about 3× faster than one chain
-/// here, and faster than one chain even at 60 runs). The sums are integers, so the order in
-/// which lanes add them does not matter.
+/// Returns `None` when some `x − d` equals a `y` (rare away from the bracket ends): the
+/// caller then runs [`tied`], which also counts those pairs and their tie groups. Only A is
+/// summed here, in one accumulator shared by the lanes (an add is not what limits a step;
+/// per-lane sums and ends cost registers, and spilled ones made the pass about a quarter
+/// slower).
 ///
-/// With `TIES == false` the pass returns `None` when it met an `x − d` equal to a `y`
-/// (rare away from the bracket ends), so the caller runs it again with `TIES == true`, which
-/// also counts those pairs and their tie groups (each `x` run meets at most one `y` run, since
-/// runs of `x` stay distinct).
-///
-/// Each step also stores the current `y` run index at the current `x` run in `places`: the
-/// last store for a run is made when the run is scored, so it is the run's place.
+/// # Safety
+/// The processor must support `C`'s instructions.
 #[inline(always)]
-fn merge<const TIES: bool, C: Below>(
-    sides: &Sides,
-    d: f64,
-    places: &mut [u32],
-) -> Option<RankStats> {
-    let xv = sides.x.values();
-    let xb = sides.x.below.as_slice();
-    let yv = sides.y.padded();
-    let yb = sides.y.below.as_slice();
-    let m = sides.y.len();
-    let mut equal: u128 = 0;
-    let mut ties = sides.base_ties();
-    // `yv` holds the y runs then +∞ sentinels, `yb` one entry per y run plus one.
-    if yv.len() < m + STRIDE
-        || yb.len() != m + 1
-        || yv[m] != f64::INFINITY
-        || xb.len() != xv.len() + 1
-    {
+unsafe fn untied<C: Compare>(sides: &Sides, d: f64, places: &mut [u32]) -> Option<RankStats> {
+    let runs = Checked::new(sides, places)?;
+    // SAFETY (every method of `C` here): the processor supports `C`'s instructions.
+    let (dv, mut met) = unsafe { (C::shift(d), C::unmet()) };
+    let mut less: u64 = 0;
+    // SAFETY of the unchecked accesses (and `C::below`'s reads): `in_lanes` calls `step` only with `i` below its lane's
+    // end, at most `xv.len() == places.len()`. `p` starts at a partition point of `yv[..=m]`,
+    // whose last entry is +∞, and grows only past values below a finite `x − d`, so `p ≤ m`,
+    // and `yv` has STRIDE entries from `m` on. `m` fits a `u32` (checked by `Checked::new`).
+    in_lanes(runs.lanes(d), |i, p| unsafe {
+        let c = C::below(runs.yv, *p, runs.xv.get_unchecked(*i), dv, &mut met);
+        let done = c < STRIDE;
+        *p += c;
+        let score = runs.score(*i, *p);
+        less += if done { score } else { 0 };
+        *places.get_unchecked_mut(*i) = *p as u32;
+        *i += usize::from(done);
+    });
+    if unsafe { C::any_met(met) } {
         return None;
     }
-    if places.len() != xv.len() || u32::try_from(m).is_err() {
-        return None;
-    }
-    let runs = xv.len();
-    let bound = |lane: usize| runs * lane / LANES;
-    let start = |lane: usize| {
-        let i = bound(lane);
-        let p = match xv.get(i) {
-            Some(&x) if i < bound(lane + 1) => {
-                let v = x - d;
-                yv[..=m].partition_point(|&y| y < v)
-            }
-            _ => 0,
-        };
-        (i, p)
-    };
+    Some(RankStats {
+        less: u128::from(less),
+        equal: 0,
+        ties: sides.base_ties(),
+    })
+}
 
-    // One merge step of a lane: `i` indexes the x runs, `p` the y runs, `acc` sums A.
-    // (Four lanes keep every index, end and sum in a register; 8, 12 and 16 lanes measured no
-    // faster, and neither did a leaner merge that only stores the places, scored in a second
-    // loop: 84–86 µs against 81 µs per interval at 1 000 points.)
-    //
-    // SAFETY of the unchecked reads: every loop running a step first checks `i < end` for
-    // its lane, with `end ≤ runs == xv.len() == xb.len() − 1` (so `i + 1 < xb.len()`). `p`
-    // starts at a partition point of `yv[..=m]`, whose last entry is +∞, and grows only while
-    // `yv[p] < x − d`, which the sentinel at `m` never is (every `x − d` is finite); so
-    // `p ≤ m < yb.len() ≤ yv.len()`. `places.len() == runs` and `m` fits a `u32` (checked
-    // above).
-    macro_rules! step {
-        ($i:ident, $p:ident, $acc:ident, $tied:ident) => {{
-            debug_assert!($i < runs && $p <= m);
-            // SAFETY: see above.
-            let v = unsafe { *xv.get_unchecked($i) } - d;
-            // How many of the next STRIDE runs of y lie below v: they are sorted, so these are
-            // the first `c` of them, and when c < STRIDE the place of v is found.
-            // SAFETY (the reads): `p ≤ m` and `yv` has at least STRIDE entries from `m` on.
-            let c: usize = unsafe { C::below(yv, $p, v) };
-            let done = c < STRIDE;
-            $p += c;
-            // SAFETY: see above (`p` still ≤ m: the sentinel at `m` is never below v).
-            let (y, score) = unsafe {
-                (
-                    *yv.get_unchecked($p),
-                    (*xb.get_unchecked($i + 1) - *xb.get_unchecked($i)) * *yb.get_unchecked($p),
-                )
-            };
-            $acc += u64::from(done) * score;
-            let equal_here = done & (y == v);
-            $tied |= equal_here;
-            // SAFETY: see above; `p ≤ m ≤ u32::MAX`.
-            unsafe { *places.get_unchecked_mut($i) = $p as u32 };
-            if TIES && equal_here {
-                // A run of y equal to v is a real run (the sentinel is +∞, v is finite).
-                let (e, t) = sides.joined_ties($i, $p);
+/// [`untied`] when some `x − d` equals a `y`: also sums the pairs of equal values and the
+/// change in the tie term for each run of `x` that joins a run of `y` (each joins at most one,
+/// since runs of `x` stay distinct).
+///
+/// # Safety
+/// As [`untied`].
+#[inline(always)]
+unsafe fn tied<C: Compare>(sides: &Sides, d: f64, places: &mut [u32]) -> Option<RankStats> {
+    let runs = Checked::new(sides, places)?;
+    // SAFETY (every method of `C` here): the processor supports `C`'s instructions.
+    let (dv, mut met) = unsafe { (C::shift(d), C::unmet()) };
+    let (mut less, mut equal): (u64, u128) = (0, 0);
+    let mut ties = sides.base_ties();
+    // SAFETY: as in `untied`.
+    in_lanes(runs.lanes(d), |i, p| unsafe {
+        let x = runs.xv.get_unchecked(*i);
+        let c = C::below(runs.yv, *p, x, dv, &mut met);
+        let done = c < STRIDE;
+        *p += c;
+        if done {
+            less += runs.score(*i, *p);
+            // A run of y equal to x − d is a real run (the sentinel is +∞, x − d finite).
+            if *runs.yv.get_unchecked(*p) == x - d {
+                let (e, t) = sides.joined_ties(*i, *p);
                 equal += e;
                 ties += t;
             }
-            $i += usize::from(done);
-        }};
-    }
-
-    let ((mut i0, mut p0), (mut i1, mut p1)) = (start(0), start(1));
-    let ((mut i2, mut p2), (mut i3, mut p3)) = (start(2), start(3));
-    let (e0, e1, e2, e3) = (bound(1), bound(2), bound(3), runs);
-    let (mut a0, mut a1, mut a2, mut a3) = (0u64, 0u64, 0u64, 0u64);
-    let mut tied = false;
-    while i0 < e0 && i1 < e1 && i2 < e2 && i3 < e3 {
-        step!(i0, p0, a0, tied);
-        step!(i1, p1, a1, tied);
-        step!(i2, p2, a2, tied);
-        step!(i3, p3, a3, tied);
-    }
-    while i0 < e0 {
-        step!(i0, p0, a0, tied);
-    }
-    while i1 < e1 {
-        step!(i1, p1, a1, tied);
-    }
-    while i2 < e2 {
-        step!(i2, p2, a2, tied);
-    }
-    while i3 < e3 {
-        step!(i3, p3, a3, tied);
-    }
-    if tied && !TIES {
-        return None;
-    }
-    let less = u128::from(a0) + u128::from(a1) + u128::from(a2) + u128::from(a3);
-    Some(RankStats { less, equal, ties })
+        }
+        *places.get_unchecked_mut(*i) = *p as u32;
+        *i += usize::from(done);
+    });
+    Some(RankStats {
+        less: u128::from(less),
+        equal,
+        ties,
+    })
 }
 
 #[cfg(test)]
@@ -214,10 +331,6 @@ mod tests {
     use super::*;
     use crate::stats::rank_sum::merged_rank_stats;
     use proptest::prelude::*;
-
-    fn scalar(sides: &Sides, d: f64, places: &mut [u32]) -> Option<RankStats> {
-        merge::<false, Scalar>(sides, d, places).or_else(|| merge::<true, Scalar>(sides, d, places))
-    }
 
     proptest! {
         #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]

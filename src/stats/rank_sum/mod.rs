@@ -145,7 +145,9 @@ impl<'a> RankSumEvaluator<'a> {
     /// Prepares for two samples sorted by `total_cmp` and free of NaN.
     pub(crate) fn new(x: &'a [f64], y: &'a [f64]) -> Self {
         let sides = Sides::new(x, y);
-        let all_finite = x.iter().chain(y).all(|v| v.is_finite());
+        // Sorted and free of NaN: all finite when the ends are.
+        let finite = |s: &[f64]| s.first().into_iter().chain(s.last()).all(|v| v.is_finite());
+        let all_finite = finite(x) && finite(y);
         // The fast passes compare with `<` and `==`, which agree with `total_cmp` as long as the
         // two zeros never meet; with no -0.0 in either sample, `x − d` is never -0.0 either.
         let no_negative_zero = !sides.x.has_negative_zero && !sides.y.has_negative_zero;
@@ -293,9 +295,13 @@ impl<'a> RankSumEvaluator<'a> {
                 let limit = self.band_budget().min(room);
                 let at_lo = self.places_at(lo.0)?;
                 let at_hi = self.places_at(hi.0)?;
-                let Some(band) =
-                    Band::gather(&self.sides, (lo.0, at_lo), (hi.0, at_hi), limit, eps)
-                else {
+                let Some(band) = Band::gather(
+                    &self.sides,
+                    (lo.0, at_lo, lo.1.equal > 0),
+                    (hi.0, at_hi),
+                    limit,
+                    eps,
+                ) else {
                     // Too many pairs, and not one difference: a band with as many pairs will most
                     // likely fail too, so none is tried again.
                     self.failed_gather = between;
