@@ -23,6 +23,9 @@ impl Runs {
     /// Sentinels after the run values: the merge reads this many entries past a position.
     pub(super) const PADDING: usize = super::lanes::STRIDE;
 
+    /// The runs of a sample sorted by `total_cmp` and free of NaN (±∞ allowed). An empty
+    /// sample has no runs (only the padding); equal values are those with the same bits, so
+    /// -0.0 and 0.0 are two runs.
     pub(super) fn new(sorted: &[f64]) -> Runs {
         let Some((&first, &last)) = sorted.first().zip(sorted.last()) else {
             return Runs {
