@@ -80,16 +80,35 @@ impl Band {
         // and rounding keeps that order). Most runs of x have no pair in the band.
         let (mut min, mut max, mut weight, mut count) =
             (f64::INFINITY, f64::NEG_INFINITY, 0u128, 0usize);
-        for (i, &x) in xv.iter().enumerate() {
+        // The runs of x with pairs in the band, for the second walk (only while they can all be
+        // listed: a band with more pairs is a cluster or not gathered).
+        let mut with_pairs: Vec<u32> = Vec::new();
+        let mut i = 0;
+        while let Some(&x) = xv.get(i) {
+            // Without `lo_met`, a run has pairs only where its places differ: eight runs
+            // with equal places are passed over at once.
+            if !lo_met {
+                if let (Some(a), Some(b)) = (at_hi.get(i..i + 8), at_lo.get(i..i + 8)) {
+                    if a.iter().zip(b).fold(0, |acc, (p, q)| acc | (p ^ q)) == 0 {
+                        i += 8;
+                        continue;
+                    }
+                }
+            }
             let ys = span(i, x);
+            let run = i;
+            i += 1;
             if ys.is_empty() {
                 continue;
             }
             let (first, last) = (yv.get(ys.start)?, yv.get(ys.end - 1)?);
             (min, max) = (min.min(x - last), max.max(x - first));
             let y_values = yb.get(ys.end)? - yb.get(ys.start)?;
-            weight += u128::from(sides.x.count(i)) * u128::from(y_values);
+            weight += u128::from(sides.x.count(run)) * u128::from(y_values);
             count += ys.len();
+            if count <= limit {
+                with_pairs.push(u32::try_from(run).ok()?);
+            }
             if count > limit && max - min > 2.0 * eps {
                 return None;
             }
@@ -103,7 +122,9 @@ impl Band {
         }
         // Second walk: list them.
         let mut pairs = Vec::with_capacity(count);
-        for (i, &x) in xv.iter().enumerate() {
+        for i in with_pairs {
+            let i = i as usize;
+            let x = *xv.get(i)?;
             for k in span(i, x) {
                 let s = x - *yv.get(k)?;
                 let (x, y) = (u32::try_from(i).ok()?, u32::try_from(k).ok()?);

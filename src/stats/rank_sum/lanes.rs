@@ -1,5 +1,13 @@
 //! The counting pass: one merge of the runs of `x − d` with those of `y`, cut into [`LANES`]
 //! independent chains, noting where each run of `x` falls among the runs of `y`.
+//!
+//! Two kinds of step advance a chain: a single step compares one `x − d` with the next
+//! [`STRIDE`] runs of `y` (any processor); where AVX2 is available, a block step compares
+//! [`BLOCK_X`] consecutive `x − d` with the next [`BLOCK_Y`] runs of `y` at once and places all
+//! of them that fall inside. Lightly tied data has about as many runs of `y` as of `x`, so a
+//! single step places at most one run of `x` while a block step nearly always places four: a
+//! block step costs about twice as much and does four times the work (a pass at 10³ points
+//! a side went from 2.0 to 1.3 µs, at 10⁴ from 18.7 to 12.0 µs).
 
 use super::runs::Sides;
 use super::RankStats;
@@ -8,7 +16,14 @@ use super::RankStats;
 const LANES: usize = 4;
 /// Runs of `y` compared with one `x − d` per step (2 and 8 measured slower, 8 also as one
 /// AVX-512 comparison), in one AVX2 comparison where the processor has it.
-pub(super) const STRIDE: usize = 4;
+const STRIDE: usize = 4;
+/// Runs of `x` placed per block step (one AVX2 vector of `x − d`).
+const BLOCK_X: usize = 4;
+/// Runs of `y` compared with the [`BLOCK_X`] values of `x − d` per block step: enough that four
+/// runs of `x` nearly always fall inside (4 fell outside too often; 12 and 16 cost more
+/// comparisons than they save steps).
+pub(super) const BLOCK_Y: usize = 8;
+const _: () = assert!(BLOCK_Y >= STRIDE);
 
 /// The rank statistics at `d` by merging, or `None` when the pass cannot vouch for them (the
 /// caller then takes the general merge). Assumes what [`super::RankSumEvaluator`] checks first:
@@ -94,11 +109,15 @@ impl Compare for Scalar {
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
-    use super::{tied, untied, Compare, RankStats, Sides, STRIDE};
+    use super::{tied, untied, Checked, Compare, RankStats, Sides, BLOCK_X, BLOCK_Y, STRIDE};
     use std::arch::x86_64::{
-        __m256d, _mm256_broadcast_sd, _mm256_cmp_pd, _mm256_loadu_pd, _mm256_movemask_pd,
-        _mm256_or_pd, _mm256_set1_pd, _mm256_setzero_pd, _mm256_sub_pd, _mm256_xor_pd, _CMP_LE_OQ,
-        _CMP_LT_OQ,
+        __m128i, __m256d, __m256i, _mm256_add_epi64, _mm256_and_si256, _mm256_broadcast_sd,
+        _mm256_castpd_si256, _mm256_castsi256_si128, _mm256_cmp_pd, _mm256_cmpgt_epi64,
+        _mm256_extract_epi64, _mm256_loadu_pd, _mm256_loadu_si256, _mm256_movemask_pd,
+        _mm256_mul_epu32, _mm256_or_pd, _mm256_permutevar8x32_epi32, _mm256_set1_epi64x,
+        _mm256_set1_pd, _mm256_setr_epi32, _mm256_setzero_pd, _mm256_setzero_si256,
+        _mm256_storeu_si256, _mm256_sub_epi64, _mm256_sub_pd, _mm256_xor_pd, _mm_storeu_si128,
+        _CMP_EQ_OQ, _CMP_LE_OQ, _CMP_LT_OQ,
     };
 
     /// Four comparisons in one: `<` and `≤` of four values with a broadcast `x − d`; a value
@@ -142,14 +161,204 @@ mod avx2 {
         }
     }
 
-    /// [`super::count`] with AVX2 comparisons.
+    /// [`super::count`] with AVX2 comparisons: in block steps where [`Checked::blocks_fit`],
+    /// else in single steps.
     ///
     /// # Safety
     /// The processor must support AVX2.
     #[target_feature(enable = "avx2,popcnt")]
     pub(super) unsafe fn count(sides: &Sides, d: f64, places: &mut [u32]) -> Option<RankStats> {
         // SAFETY: the processor supports AVX2 (this function's contract).
-        unsafe { untied::<Avx2>(sides, d, places).or_else(|| tied::<Avx2>(sides, d, places)) }
+        unsafe {
+            let untied = match Checked::new(sides, places) {
+                Some(runs) if runs.blocks_fit => blocks(sides, &runs, d, places),
+                _ => untied::<Avx2>(sides, d, places),
+            };
+            untied.or_else(|| tied::<Avx2>(sides, d, places))
+        }
+    }
+
+    /// The state of a pass in block steps: the shift, whether some `x − d` met an equal `y`,
+    /// and the pairs with `y` below `x − d` summed per vector lane.
+    struct Block {
+        d: __m256d,
+        met: __m256d,
+        less: __m256i,
+    }
+
+    impl Block {
+        /// One block step of a chain at x run `i` and y run `p`: compares the [`BLOCK_X`] values
+        /// `x − d` from run `i` with the [`BLOCK_Y`] runs of `y` from `p`. A value with fewer
+        /// than all of them below has found its place: its run is scored and its place stored.
+        /// Values are sorted, so those placed come first; `i` moves past them and `p` past the
+        /// runs of `y` below the last value (all [`BLOCK_Y`] of them when it was not placed).
+        /// The places of values not placed are stored too, and overwritten by a later step.
+        ///
+        /// # Safety
+        /// The processor supports AVX2; `runs.blocks_fit`; `i + BLOCK_X ≤ runs.xv.len()`,
+        /// `p ≤ runs.m`, and `places.len() == runs.xv.len()`.
+        #[inline(always)]
+        unsafe fn step(
+            &mut self,
+            runs: &Checked,
+            i: &mut usize,
+            p: &mut usize,
+            places: &mut [u32],
+        ) {
+            const _: () = assert!(BLOCK_X == 4 && BLOCK_Y == 8);
+            // SAFETY: reads `xv[i..i + 4]`, `xb[i..i + 5]` (one entry more than runs),
+            // `yv[p..p + 8]`, `yb32[p..p + 8]` (padded by 8 past `m`, see `Checked::new`);
+            // writes `places[i..i + 4]` (the contract).
+            unsafe {
+                let x = _mm256_sub_pd(_mm256_loadu_pd(runs.xv.as_ptr().add(*i)), self.d);
+                // (Helpers, not closures: a closure would not inherit AVX2 and its intrinsics
+                // would not be inlined.)
+                let y = runs.yv.as_ptr().add(*p);
+                let ys = [0, 1, 2, 3, 4, 5, 6, 7].map(|k| _mm256_broadcast_sd(&*y.add(k)));
+                // Masks are −1 where true: their sum is minus the count below, per value.
+                let minus_below = _mm256_add_epi64(
+                    _mm256_add_epi64(
+                        _mm256_add_epi64(lt(ys[0], x), lt(ys[1], x)),
+                        _mm256_add_epi64(lt(ys[2], x), lt(ys[3], x)),
+                    ),
+                    _mm256_add_epi64(
+                        _mm256_add_epi64(lt(ys[4], x), lt(ys[5], x)),
+                        _mm256_add_epi64(lt(ys[6], x), lt(ys[7], x)),
+                    ),
+                );
+                let any_eq = _mm256_or_pd(
+                    _mm256_or_pd(
+                        _mm256_or_pd(eq(ys[0], x), eq(ys[1], x)),
+                        _mm256_or_pd(eq(ys[2], x), eq(ys[3], x)),
+                    ),
+                    _mm256_or_pd(
+                        _mm256_or_pd(eq(ys[4], x), eq(ys[5], x)),
+                        _mm256_or_pd(eq(ys[6], x), eq(ys[7], x)),
+                    ),
+                );
+                self.met = _mm256_or_pd(self.met, any_eq);
+                let below = _mm256_sub_epi64(_mm256_setzero_si256(), minus_below);
+                let placed = _mm256_cmpgt_epi64(_mm256_set1_epi64x(BLOCK_Y as i64), below);
+                // Placed: not above the last y of the window (the same comparison as `lt(7)`).
+                let not_above_last =
+                    !_mm256_movemask_pd(_mm256_cmp_pd::<_CMP_LT_OQ>(ys[7], x)) & 0b1111;
+                // The places, narrowed to 32 bits (`m` fits, see `Checked::new`).
+                let at = _mm256_add_epi64(_mm256_set1_epi64x(*p as i64), below);
+                let low_halves = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
+                let at = _mm256_permutevar8x32_epi32(at, low_halves);
+                _mm_storeu_si128(
+                    places.as_mut_ptr().add(*i).cast::<__m128i>(),
+                    _mm256_castsi256_si128(at),
+                );
+                // Score: the run's size times the values of y below its place, picked from
+                // the window of `yb32` by the count below (32-bit lanes; a lane's upper half
+                // picks entry 0 and is ignored by the 32 × 32-bit multiplication).
+                let window = _mm256_loadu_si256(runs.yb32.as_ptr().add(*p).cast::<__m256i>());
+                let y_below = _mm256_permutevar8x32_epi32(window, below);
+                let xb = runs.xb.as_ptr().add(*i);
+                let sizes = _mm256_sub_epi64(
+                    _mm256_loadu_si256(xb.add(1).cast::<__m256i>()),
+                    _mm256_loadu_si256(xb.cast::<__m256i>()),
+                );
+                let score = _mm256_and_si256(_mm256_mul_epu32(sizes, y_below), placed);
+                self.less = _mm256_add_epi64(self.less, score);
+                *p += _mm256_extract_epi64::<3>(below) as usize;
+                *i += not_above_last.count_ones() as usize;
+            }
+        }
+    }
+
+    /// `y < x` per lane, as a mask of −1 (true) or 0.
+    ///
+    /// # Safety
+    /// The processor must support AVX2.
+    #[inline(always)]
+    unsafe fn lt(y: __m256d, x: __m256d) -> __m256i {
+        // SAFETY: the processor supports AVX2 (the contract).
+        unsafe { _mm256_castpd_si256(_mm256_cmp_pd::<_CMP_LT_OQ>(y, x)) }
+    }
+
+    /// `y == x` per lane, as a mask.
+    ///
+    /// # Safety
+    /// The processor must support AVX2.
+    #[inline(always)]
+    unsafe fn eq(y: __m256d, x: __m256d) -> __m256d {
+        // SAFETY: the processor supports AVX2 (the contract).
+        unsafe { _mm256_cmp_pd::<_CMP_EQ_OQ>(y, x) }
+    }
+
+    /// [`super::untied`] in block steps, each chain finishing its last runs (fewer than
+    /// [`BLOCK_X`]) in single steps.
+    ///
+    /// # Safety
+    /// The processor must support AVX2; `runs` is checked for `sides` and `places`, and
+    /// `runs.blocks_fit`.
+    #[inline(always)]
+    unsafe fn blocks(
+        sides: &Sides,
+        runs: &Checked,
+        d: f64,
+        places: &mut [u32],
+    ) -> Option<RankStats> {
+        // SAFETY (every intrinsic and `Avx2` method): the processor supports AVX2. Block steps
+        // run only while `i + BLOCK_X ≤ end ≤ xv.len()`; `p` stays at most `m` (as in
+        // `untied`: it moves only past values below a finite `x − d`, and `yv[m]` is +∞).
+        unsafe {
+            let mut block = Block {
+                d: _mm256_set1_pd(d),
+                met: _mm256_setzero_pd(),
+                less: _mm256_setzero_si256(),
+            };
+            let mut lanes = runs.lanes(d);
+            // Lockstep rounds while every lane has a whole block left (a step places at most
+            // BLOCK_X runs), then each lane's remaining blocks.
+            loop {
+                let rounds = lanes
+                    .iter()
+                    .map(|&(i, _, end)| (end - i) / BLOCK_X)
+                    .min()
+                    .unwrap_or(0);
+                if rounds == 0 {
+                    break;
+                }
+                for _ in 0..rounds {
+                    for (i, p, _) in lanes.iter_mut() {
+                        block.step(runs, i, p, places);
+                    }
+                }
+            }
+            let mut less: u64 = 0;
+            for (mut i, mut p, end) in lanes {
+                while i + BLOCK_X <= end {
+                    block.step(runs, &mut i, &mut p, places);
+                }
+                while i < end {
+                    let c = Avx2::below(
+                        runs.yv,
+                        p,
+                        runs.xv.get_unchecked(i),
+                        block.d,
+                        &mut block.met,
+                    );
+                    let done = c < STRIDE;
+                    p += c;
+                    less += if done { runs.score(i, p) } else { 0 };
+                    *places.get_unchecked_mut(i) = p as u32;
+                    i += usize::from(done);
+                }
+            }
+            if Avx2::any_met(block.met) {
+                return None;
+            }
+            let mut per_lane = [0u64; 4];
+            _mm256_storeu_si256(per_lane.as_mut_ptr().cast::<__m256i>(), block.less);
+            Some(RankStats {
+                less: u128::from(less + per_lane.iter().sum::<u64>()),
+                equal: 0,
+                ties: sides.base_ties(),
+            })
+        }
     }
 }
 
@@ -159,12 +368,17 @@ struct Checked<'s> {
     xv: &'s [f64],
     /// Values of `x` below each run, one entry more than runs.
     xb: &'s [u64],
-    /// Run values of `y`, then at least [`STRIDE`] copies of +∞.
+    /// Run values of `y`, then at least [`BLOCK_Y`] copies of +∞.
     yv: &'s [f64],
     /// Values of `y` below each run, one entry more than runs.
     yb: &'s [u64],
+    /// `yb` in 32 bits, then [`BLOCK_Y`] more entries (empty unless `blocks_fit`).
+    yb32: &'s [u32],
     /// Number of runs of `y`.
     m: usize,
+    /// True when block steps may run: both samples have fewer than 2³² values (sizes and
+    /// counts fit the 32-bit multiplication) and `yb32` is there.
+    blocks_fit: bool,
 }
 
 impl<'s> Checked<'s> {
@@ -173,14 +387,25 @@ impl<'s> Checked<'s> {
         let xb = sides.x.below.as_slice();
         let yv = sides.y.padded();
         let yb = sides.y.below.as_slice();
+        let yb32 = sides.yb32.as_slice();
         let m = sides.y.len();
-        let ok = yv.len() >= m + STRIDE
+        let ok = yv.len() >= m + BLOCK_Y
             && yb.len() == m + 1
             && yv[m] == f64::INFINITY
             && xb.len() == xv.len() + 1
             && places.len() == xv.len()
             && u32::try_from(m).is_ok();
-        ok.then_some(Checked { xv, xb, yv, yb, m })
+        let fits_32 = |b: &[u64]| b.last().is_some_and(|&total| total < 1 << 32);
+        let blocks_fit = fits_32(xb) && fits_32(yb) && yb32.len() >= m + 1 + BLOCK_Y;
+        ok.then_some(Checked {
+            xv,
+            xb,
+            yv,
+            yb,
+            yb32,
+            m,
+            blocks_fit,
+        })
     }
 
     /// The x run each lane starts at, that run's place, and the lane's end.
@@ -347,6 +572,32 @@ mod tests {
         ) {
             x.sort_by(f64::total_cmp);
             y.sort_by(f64::total_cmp);
+            let sides = Sides::new(&x, &y);
+            let (mut a, mut b) = (vec![0; sides.x.len()], vec![0; sides.x.len()]);
+            let expected = merged_rank_stats(&x, &y, d);
+            prop_assert_eq!(scalar(&sides, d, &mut a), Some(expected));
+            prop_assert_eq!(count(&sides, d, &mut b), Some(expected));
+            prop_assert_eq!(a, b);
+        }
+
+        /// The same on lightly tied samples where one side is up to 16 times as dense as the
+        /// other, so that block steps place four runs of `x`, fewer, or none (runs of `y`
+        /// crowding the window), and lanes end on whole blocks or not; the shift is off the
+        /// grid (no ties: the block result stands) or on it (ties: the tied pass answers).
+        #[test]
+        fn block_steps_equal_merge(
+            x in prop::collection::vec(0u32..20_000, 1..700),
+            y in prop::collection::vec(0u32..20_000, 1..700),
+            (spread_x, spread_y) in (1u32..=16, 1u32..=16),
+            (d, off_grid) in (-5_000i32..5_000, any::<bool>()),
+        ) {
+            let values = |v: &[u32], spread: u32| {
+                let mut v: Vec<f64> = v.iter().map(|&k| f64::from(k * spread) * 0.01).collect();
+                v.sort_by(f64::total_cmp);
+                v
+            };
+            let (x, y) = (values(&x, spread_x), values(&y, spread_y));
+            let d = f64::from(d) * 0.01 + if off_grid { 0.0037 } else { 0.0 };
             let sides = Sides::new(&x, &y);
             let (mut a, mut b) = (vec![0; sides.x.len()], vec![0; sides.x.len()]);
             let expected = merged_rank_stats(&x, &y, d);

@@ -21,7 +21,7 @@ pub(super) struct Runs {
 
 impl Runs {
     /// Sentinels after the run values: the merge reads this many entries past a position.
-    pub(super) const PADDING: usize = super::lanes::STRIDE;
+    pub(super) const PADDING: usize = super::lanes::BLOCK_Y;
 
     /// The runs of a sample sorted by `total_cmp` and free of NaN (±∞ allowed). An empty
     /// sample has no runs (only the padding); equal values are those with the same bits, so
@@ -40,33 +40,33 @@ impl Runs {
             .windows(2)
             .filter(|w| w[0].to_bits() != w[1].to_bits())
             .count();
-        // Filled without a branch per value (whether a value starts a run is data-dependent
-        // and mispredicts on lightly tied data): every value is written at the current run,
-        // which moves on when the value differs from the one before.
-        let mut padded = vec![f64::INFINITY; runs + Self::PADDING];
-        let mut below = vec![0u64; runs + 1];
-        padded[0] = first;
-        let (mut run, mut start) = (0usize, 0u64);
-        for (k, w) in (1u64..).zip(sorted.windows(2)) {
-            let starts = w[0].to_bits() != w[1].to_bits();
-            run += usize::from(starts);
-            start = if starts { k } else { start };
-            // `run` counts the run starts so far, at most `runs − 1`.
-            if let (Some(v), Some(b)) = (padded.get_mut(run), below.get_mut(run)) {
-                *v = w[1];
-                *b = start;
+        let mut padded = Vec::with_capacity(runs + Self::PADDING);
+        let mut below = Vec::with_capacity(runs + 1);
+        // Copied in stretches of distinct values between the tied runs (most data has few):
+        // a scan for the next equal neighbours, then one copy per stretch.
+        let mut ties: u128 = 0;
+        let mut from = 0usize;
+        while from < sorted.len() {
+            let rest = &sorted[from..];
+            let distinct = first_tie(rest);
+            padded.extend_from_slice(&rest[..distinct]);
+            below.extend(from as u64..(from + distinct) as u64);
+            from += distinct;
+            if let Some(&first) = sorted.get(from) {
+                let size = sorted[from..]
+                    .iter()
+                    .position(|v| v.to_bits() != first.to_bits())
+                    .unwrap_or(sorted.len() - from);
+                padded.push(first);
+                below.push(from as u64);
+                ties += tie_term(size as u64);
+                from += size;
             }
         }
-        below[runs] = sorted.len() as u64;
+        below.push(sorted.len() as u64);
+        padded.resize(runs + Self::PADDING, f64::INFINITY);
         let values = &padded[..runs];
         let min_gap = min_gap(values);
-        let sizes = below.windows(2).map(|w| w[1] - w[0]);
-        let ties = if sorted.len() < 1 << 21 {
-            // Σ(t³ − t) ≤ n³ < 2⁶³: the sum fits 64 bits.
-            u128::from(sizes.map(|t| t * t * t - t).sum::<u64>())
-        } else {
-            sizes.map(tie_term).sum()
-        };
         Runs {
             // Halved: the rounded difference may exceed the exact one by half an ulp.
             min_gap: min_gap * 0.5,
@@ -103,6 +103,23 @@ impl Runs {
     }
 }
 
+/// The first position of a sorted slice whose value equals the next one (its length when none
+/// does), comparing bits: four neighbours at a time.
+fn first_tie(v: &[f64]) -> usize {
+    let same = |k: usize| v[k].to_bits() == v[k + 1].to_bits();
+    let mut k = 0;
+    while k + 4 < v.len() && !(same(k) | same(k + 1) | same(k + 2) | same(k + 3)) {
+        k += 4;
+    }
+    while k + 1 < v.len() {
+        if same(k) {
+            return k;
+        }
+        k += 1;
+    }
+    v.len()
+}
+
 /// The smallest difference between consecutive values of a sorted slice, +∞ for fewer than two
 /// values. NaN differences (∞ − ∞) are skipped.
 fn min_gap(values: &[f64]) -> f64 {
@@ -133,13 +150,29 @@ fn min_gap(values: &[f64]) -> f64 {
 pub(super) struct Sides {
     pub(super) x: Runs,
     pub(super) y: Runs,
+    /// `y.below` in 32 bits, then [`Runs::PADDING`] copies of the total, for the block steps
+    /// of the counting pass; empty when `y` has 2³² values or more.
+    pub(super) yb32: Vec<u32>,
 }
 
 impl Sides {
+    /// The runs of two samples sorted by `total_cmp` and free of NaN.
     pub(super) fn new(x: &[f64], y: &[f64]) -> Sides {
+        let y = Runs::new(y);
+        // `below` rises to its total: all entries fit 32 bits when the total does.
+        let yb32 = match y.below.last().map(|&total| u32::try_from(total)) {
+            Some(Ok(total)) => {
+                let mut yb32 = Vec::with_capacity(y.below.len() + Runs::PADDING);
+                yb32.extend(y.below.iter().map(|&b| b as u32));
+                yb32.resize(y.below.len() + Runs::PADDING, total);
+                yb32
+            }
+            _ => Vec::new(),
+        };
         Sides {
             x: Runs::new(x),
-            y: Runs::new(y),
+            y,
+            yb32,
         }
     }
 
@@ -164,6 +197,42 @@ impl Sides {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every pattern of ties in samples of up to 13 values (each value equal to the one before
+    /// or not), against runs counted one value at a time.
+    #[test]
+    fn runs_of_every_tie_pattern() {
+        for len in 0..14usize {
+            for pattern in 0u32..1 << len.saturating_sub(1) {
+                let mut sample = Vec::with_capacity(len);
+                for k in 0..len {
+                    let tied = k > 0 && pattern >> (k - 1) & 1 == 1;
+                    let next = match sample.last() {
+                        Some(&v) if tied => v,
+                        Some(&v) => v + 1.0,
+                        None => 0.5,
+                    };
+                    sample.push(next);
+                }
+                let (mut values, mut below, mut ties) = (Vec::new(), Vec::new(), 0u128);
+                for (k, &v) in sample.iter().enumerate() {
+                    if values.last() != Some(&v) {
+                        values.push(v);
+                        below.push(k as u64);
+                    }
+                }
+                below.push(len as u64);
+                for w in below.windows(2) {
+                    ties += tie_term(w[1] - w[0]);
+                }
+                let r = Runs::new(&sample);
+                assert_eq!(r.values(), values.as_slice(), "{sample:?}");
+                assert_eq!(r.below, below, "{sample:?}");
+                assert_eq!(r.ties, ties, "{sample:?}");
+                assert_eq!(r.padded().len(), values.len() + Runs::PADDING);
+            }
+        }
+    }
 
     #[test]
     fn runs_of_a_tied_sample() {
