@@ -409,19 +409,33 @@ impl<'s> Checked<'s> {
     }
 
     /// The x run each lane starts at, that run's place, and the lane's end.
+    ///
+    /// The places come from one binary search per lane, run in lockstep so that the four
+    /// chains of dependent reads overlap (one after another they took a twentieth of a pass
+    /// at 10³ points). An empty lane starts at place 0.
     fn lanes(&self, d: f64) -> [(usize, usize, usize); LANES] {
         let runs = self.xv.len();
         let bound = |lane: usize| runs * lane / LANES;
+        // The first x − d of each lane; −∞ (below every y) for an empty lane.
+        let v: [f64; LANES] = std::array::from_fn(|lane| match self.xv.get(bound(lane)) {
+            Some(&x) if bound(lane) < bound(lane + 1) => x - d,
+            _ => f64::NEG_INFINITY,
+        });
+        // Runs of `y` below each v, in `ys` (ending in +∞, above every finite v): each place
+        // lies in `base..=base + n`; halving `n` keeps that true.
+        let ys = &self.yv[..=self.m];
+        let mut base = [0usize; LANES];
+        let mut n = ys.len();
+        while n > 1 {
+            let half = n / 2;
+            for (b, &v) in base.iter_mut().zip(&v) {
+                *b += if ys[*b + half - 1] < v { half } else { 0 };
+            }
+            n -= half;
+        }
         std::array::from_fn(|lane| {
-            let (i, end) = (bound(lane), bound(lane + 1));
-            let p = match self.xv.get(i) {
-                Some(&x) if i < end => {
-                    let v = x - d;
-                    self.yv[..=self.m].partition_point(|&y| y < v)
-                }
-                _ => 0,
-            };
-            (i, p, end)
+            let p = base[lane] + usize::from(ys[base[lane]] < v[lane]);
+            (bound(lane), p, bound(lane + 1))
         })
     }
 
