@@ -83,21 +83,9 @@ impl Band {
         // The runs of x with pairs in the band, for the second walk (only while they can all be
         // listed: a band with more pairs is a cluster or not gathered).
         let mut with_pairs: Vec<u32> = Vec::new();
-        let mut i = 0;
-        while let Some(&x) = xv.get(i) {
-            // Without `lo_met`, a run has pairs only where its places differ: eight runs
-            // with equal places are passed over at once.
-            if !lo_met {
-                if let (Some(a), Some(b)) = (at_hi.get(i..i + 8), at_lo.get(i..i + 8)) {
-                    if a.iter().zip(b).fold(0, |acc, (p, q)| acc | (p ^ q)) == 0 {
-                        i += 8;
-                        continue;
-                    }
-                }
-            }
-            let ys = span(i, x);
-            let run = i;
-            i += 1;
+        for run in Candidates::new(at_hi, at_lo, lo_met) {
+            let x = *xv.get(run)?;
+            let ys = span(run, x);
             if ys.is_empty() {
                 continue;
             }
@@ -241,5 +229,116 @@ fn listed_stats(
         less: known.less + gained - lost,
         equal,
         ties,
+    }
+}
+
+/// The runs of `x` that can have pairs in a band: without `lo_met`, those whose places at the
+/// two shifts differ, found 64 at a time as a bit mask (most runs have none, and a branch per
+/// run would mispredict at each that has); with it, every run.
+struct Candidates<'p> {
+    at_hi: &'p [u32],
+    at_lo: &'p [u32],
+    every: bool,
+    /// The first run of the current group of 64, and which of them are candidates not yet
+    /// returned.
+    base: usize,
+    bits: u64,
+    /// The next run to look at.
+    next: usize,
+}
+
+impl<'p> Candidates<'p> {
+    /// The candidates among the runs placed by both lists (all of them when `every`).
+    fn new(at_hi: &'p [u32], at_lo: &'p [u32], every: bool) -> Self {
+        Candidates {
+            at_hi,
+            at_lo,
+            every,
+            base: 0,
+            bits: 0,
+            next: 0,
+        }
+    }
+}
+
+impl Iterator for Candidates<'_> {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        let runs = self.at_hi.len().min(self.at_lo.len());
+        if self.every {
+            let run = self.next;
+            self.next += 1;
+            return (run < runs).then_some(run);
+        }
+        while self.bits == 0 {
+            let start = self.next;
+            let end = runs.min(start + 64);
+            if start >= end {
+                return None;
+            }
+            let (hi, lo) = (&self.at_hi[start..end], &self.at_lo[start..end]);
+            self.bits = differ(hi, lo);
+            self.base = start;
+            self.next = end;
+        }
+        let k = self.bits.trailing_zeros() as usize;
+        self.bits &= self.bits - 1;
+        Some(self.base + k)
+    }
+}
+
+/// Bit `k` set where `a[k] != b[k]`, for `k` below 64 and both lengths (entries past those are
+/// ignored).
+fn differ(a: &[u32], b: &[u32]) -> u64 {
+    // Whether each pair differs, as bytes (vectorised), then eight bytes at a time packed into
+    // eight bits by one multiplication (each 0/1 byte moved to its own bit of the top byte).
+    let mut ne = [0u8; 64];
+    for ((d, x), y) in ne.iter_mut().zip(a).zip(b) {
+        *d = u8::from(x != y);
+    }
+    let mut bits = 0u64;
+    for (j, chunk) in ne.chunks_exact(8).enumerate() {
+        let word = u64::from_le_bytes([
+            chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7],
+        ]);
+        bits |= (word.wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * j);
+    }
+    bits
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The candidates are exactly the runs whose places differ (every run with `lo_met`), in
+    /// order, for lengths around multiples of 64 and differences at every position of a word.
+    #[test]
+    fn candidates_are_the_runs_whose_places_differ() {
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        for len in [0usize, 1, 7, 8, 63, 64, 65, 127, 128, 129, 200] {
+            for density in [0u64, 1, 8, 32, 64] {
+                let at_hi: Vec<u32> = (0..len as u32).collect();
+                let at_lo: Vec<u32> = at_hi
+                    .iter()
+                    .map(|&p| {
+                        state ^= state << 13;
+                        state ^= state >> 7;
+                        state ^= state << 17;
+                        p + u32::from(state % 64 < density)
+                    })
+                    .collect();
+                let differing: Vec<usize> = (0..len).filter(|&k| at_hi[k] != at_lo[k]).collect();
+                let found: Vec<usize> = Candidates::new(&at_hi, &at_lo, false).collect();
+                assert_eq!(found, differing, "len {len} density {density}");
+                let every: Vec<usize> = Candidates::new(&at_hi, &at_lo, true).collect();
+                assert_eq!(every, (0..len).collect::<Vec<_>>());
+            }
+        }
+        for k in 0..64 {
+            let (a, mut b) = ([5u32; 64], [5u32; 64]);
+            b[k] = 6;
+            assert_eq!(differ(&a, &b), 1 << k);
+        }
     }
 }
