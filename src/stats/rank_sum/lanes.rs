@@ -211,10 +211,19 @@ mod avx2 {
             // writes `places[i..i + 4]` (the contract).
             unsafe {
                 let x = _mm256_sub_pd(_mm256_loadu_pd(runs.xv.as_ptr().add(*i)), self.d);
-                // (Helpers, not closures: a closure would not inherit AVX2 and its intrinsics
-                // would not be inlined.)
+                // (Helpers, not closures: a closure does not inherit AVX2, so its intrinsics
+                // need not be inlined.)
                 let y = runs.yv.as_ptr().add(*p);
-                let ys = [0, 1, 2, 3, 4, 5, 6, 7].map(|k| _mm256_broadcast_sd(&*y.add(k)));
+                let ys = [
+                    broadcast(y),
+                    broadcast(y.add(1)),
+                    broadcast(y.add(2)),
+                    broadcast(y.add(3)),
+                    broadcast(y.add(4)),
+                    broadcast(y.add(5)),
+                    broadcast(y.add(6)),
+                    broadcast(y.add(7)),
+                ];
                 // Masks are −1 where true: their sum is minus the count below, per value.
                 let minus_below = _mm256_add_epi64(
                     _mm256_add_epi64(
@@ -266,6 +275,16 @@ mod avx2 {
                 *i += not_above_last.count_ones() as usize;
             }
         }
+    }
+
+    /// The value at `at` in every lane.
+    ///
+    /// # Safety
+    /// The processor must support AVX2; `at` must be valid for reads.
+    #[inline(always)]
+    unsafe fn broadcast(at: *const f64) -> __m256d {
+        // SAFETY: the contract.
+        unsafe { _mm256_broadcast_sd(&*at) }
     }
 
     /// `y < x` per lane, as a mask of −1 (true) or 0.

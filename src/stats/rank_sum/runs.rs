@@ -52,12 +52,13 @@ impl Runs {
             padded.extend_from_slice(&rest[..distinct]);
             below.extend(from as u64..(from + distinct) as u64);
             from += distinct;
-            if let Some(&first) = sorted.get(from) {
+            // A tied run starts at `from` (unless the sample ended).
+            if let Some(&value) = sorted.get(from) {
                 let size = sorted[from..]
                     .iter()
-                    .position(|v| v.to_bits() != first.to_bits())
+                    .position(|v| v.to_bits() != value.to_bits())
                     .unwrap_or(sorted.len() - from);
-                padded.push(first);
+                padded.push(value);
                 below.push(from as u64);
                 ties += tie_term(size as u64);
                 from += size;
