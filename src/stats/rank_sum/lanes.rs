@@ -225,26 +225,12 @@ mod avx2 {
                     broadcast(y.add(7)),
                 ];
                 // Masks are −1 where true: their sum is minus the count below, per value.
-                let minus_below = _mm256_add_epi64(
-                    _mm256_add_epi64(
-                        _mm256_add_epi64(lt(ys[0], x), lt(ys[1], x)),
-                        _mm256_add_epi64(lt(ys[2], x), lt(ys[3], x)),
-                    ),
-                    _mm256_add_epi64(
-                        _mm256_add_epi64(lt(ys[4], x), lt(ys[5], x)),
-                        _mm256_add_epi64(lt(ys[6], x), lt(ys[7], x)),
-                    ),
-                );
-                let any_eq = _mm256_or_pd(
-                    _mm256_or_pd(
-                        _mm256_or_pd(eq(ys[0], x), eq(ys[1], x)),
-                        _mm256_or_pd(eq(ys[2], x), eq(ys[3], x)),
-                    ),
-                    _mm256_or_pd(
-                        _mm256_or_pd(eq(ys[4], x), eq(ys[5], x)),
-                        _mm256_or_pd(eq(ys[6], x), eq(ys[7], x)),
-                    ),
-                );
+                // (A plain loop: measured as fast as an explicit tree of additions.)
+                let (mut minus_below, mut any_eq) = (_mm256_setzero_si256(), _mm256_setzero_pd());
+                for y in ys {
+                    minus_below = _mm256_add_epi64(minus_below, lt(y, x));
+                    any_eq = _mm256_or_pd(any_eq, eq(y, x));
+                }
                 self.met = _mm256_or_pd(self.met, any_eq);
                 let below = _mm256_sub_epi64(_mm256_setzero_si256(), minus_below);
                 let placed = _mm256_cmpgt_epi64(_mm256_set1_epi64x(BLOCK_Y as i64), below);
