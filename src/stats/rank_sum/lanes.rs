@@ -18,6 +18,7 @@ const LANES: usize = 4;
 /// AVX-512 comparison), in one AVX2 comparison where the processor has it.
 const STRIDE: usize = 4;
 /// Runs of `x` placed per block step (one AVX2 vector of `x − d`).
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
 const BLOCK_X: usize = 4;
 /// Runs of `y` compared with the [`BLOCK_X`] values of `x − d` per block step: enough that four
 /// runs of `x` nearly always fall inside (4 fell outside too often; 12 and 16 cost more
@@ -378,11 +379,13 @@ struct Checked<'s> {
     /// Values of `y` below each run, one entry more than runs.
     yb: &'s [u64],
     /// `yb` in 32 bits, then [`BLOCK_Y`] more entries (empty unless `blocks_fit`).
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     yb32: &'s [u32],
     /// Number of runs of `y`.
     m: usize,
     /// True when block steps may run: both samples have fewer than 2³² values (sizes and
     /// counts fit the 32-bit multiplication) and `yb32` is there.
+    #[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
     blocks_fit: bool,
 }
 
