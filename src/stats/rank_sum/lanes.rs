@@ -110,7 +110,9 @@ impl Compare for Scalar {
 
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
-    use super::{tied, untied, Checked, Compare, RankStats, Sides, BLOCK_X, BLOCK_Y, STRIDE};
+    use super::{
+        single_step, tied, untied, Checked, Compare, RankStats, Sides, BLOCK_X, BLOCK_Y, STRIDE,
+    };
     use std::arch::x86_64::{
         __m128i, __m256d, __m256i, _mm256_add_epi64, _mm256_and_si256, _mm256_broadcast_sd,
         _mm256_castpd_si256, _mm256_castsi256_si128, _mm256_cmp_pd, _mm256_cmpgt_epi64,
@@ -340,18 +342,14 @@ mod avx2 {
                     block.step(runs, &mut i, &mut p, places);
                 }
                 while i < end {
-                    let c = Avx2::below(
-                        runs.yv,
-                        p,
-                        runs.xv.get_unchecked(i),
+                    single_step::<Avx2>(
+                        runs,
+                        (&mut i, &mut p),
                         block.d,
                         &mut block.met,
+                        &mut less,
+                        places,
                     );
-                    let done = c < STRIDE;
-                    p += c;
-                    less += if done { runs.score(i, p) } else { 0 };
-                    *places.get_unchecked_mut(i) = p as u32;
-                    i += usize::from(done);
                 }
             }
             if Avx2::any_met(block.met) {
@@ -519,13 +517,7 @@ unsafe fn untied<C: Compare>(sides: &Sides, d: f64, places: &mut [u32]) -> Optio
     // finite `x − d`, so `p ≤ m`, and `yv` has STRIDE entries from `m` on. `m` fits a `u32`
     // (checked by `Checked::new`).
     in_lanes(runs.lanes(d), |i, p| unsafe {
-        let c = C::below(runs.yv, *p, runs.xv.get_unchecked(*i), dv, &mut met);
-        let done = c < STRIDE;
-        *p += c;
-        let score = runs.score(*i, *p);
-        less += if done { score } else { 0 };
-        *places.get_unchecked_mut(*i) = *p as u32;
-        *i += usize::from(done);
+        single_step::<C>(&runs, (i, p), dv, &mut met, &mut less, places);
     });
     if unsafe { C::any_met(met) } {
         return None;
@@ -535,6 +527,36 @@ unsafe fn untied<C: Compare>(sides: &Sides, d: f64, places: &mut [u32]) -> Optio
         equal: 0,
         ties: sides.base_ties(),
     })
+}
+
+/// One step of [`untied`] for the chain at x run `i` and y run `p`: moves past the runs of `y`
+/// below `x − d` among the next [`STRIDE`], and when fewer than all of them were, adds the run's
+/// score to `less`, stores its place and moves on to the next run (the place is stored at every
+/// step; the last store is the run's place).
+///
+/// # Safety
+/// The processor must support `C`'s instructions; `i < runs.xv.len() == places.len()` and
+/// `p ≤ runs.m`, as `in_lanes` and the block steps' tails keep them.
+#[inline(always)]
+unsafe fn single_step<C: Compare>(
+    runs: &Checked,
+    (i, p): (&mut usize, &mut usize),
+    d: C::Shift,
+    met: &mut C::Met,
+    less: &mut u64,
+    places: &mut [u32],
+) {
+    // SAFETY: `yv` has STRIDE entries from `p ≤ m` on (`Checked::new`), `i` is in bounds and
+    // the processor supports `C`'s instructions (the contract).
+    unsafe {
+        let c = C::below(runs.yv, *p, runs.xv.get_unchecked(*i), d, met);
+        let done = c < STRIDE;
+        *p += c;
+        let score = runs.score(*i, *p);
+        *less += if done { score } else { 0 };
+        *places.get_unchecked_mut(*i) = *p as u32;
+        *i += usize::from(done);
+    }
 }
 
 /// [`untied`] when some `x − d` equals a `y`: also sums the pairs of equal values and the
