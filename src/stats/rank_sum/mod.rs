@@ -116,6 +116,10 @@ pub(crate) fn tie_term(t: u64) -> u128 {
 /// then be a cluster, see [`bands`]); reading them costs about as much as a few passes.
 const CLUSTER_READ: u128 = 4;
 
+/// Most runs of `x` placed one at a time near the ends of the searches' range, where the other
+/// runs all lie above or below every `y` (see `RankSumEvaluator::near_the_ends`).
+const NEAR_END_RUNS: usize = 32;
+
 /// Passes whose places of the runs of `x` are kept for gathering bands and quiet intervals.
 const PLACES_KEPT: usize = 2;
 
@@ -139,6 +143,10 @@ pub(crate) struct RankSumEvaluator<'a> {
     /// `ε` of [`bands`], or `None` when the values are too large or too small for bands.
     eps: Option<f64>,
     fast_possible: bool,
+    /// Runs of `x` that [`RankSumEvaluator::near_the_ends`] may place one at a time: about as
+    /// many as cost a pass (a binary search costs about log₂ m' steps, a pass about n'/4), at
+    /// least 1, at most [`NEAR_END_RUNS`], and fewer than the runs of `x`.
+    near_end_runs: usize,
 }
 
 impl<'a> RankSumEvaluator<'a> {
@@ -158,6 +166,11 @@ impl<'a> RankSumEvaluator<'a> {
         // Bands need ε = 16·M·2⁻⁵² a normal number and |x − d| ≤ 3M finite.
         let eps = 16.0 * magnitude * f64::EPSILON;
         let eps = (eps >= f64::MIN_POSITIVE && magnitude <= 1e300).then_some(eps);
+        let (runs_x, runs_y) = (sides.x.len(), sides.y.len());
+        let searches = runs_x / (4 * (usize::BITS - runs_y.leading_zeros()).max(1) as usize);
+        let near_end_runs = searches
+            .clamp(1, NEAR_END_RUNS)
+            .min(runs_x.saturating_sub(1));
         RankSumEvaluator {
             x,
             y,
@@ -170,6 +183,7 @@ impl<'a> RankSumEvaluator<'a> {
             failed_gather: u128::MAX,
             eps,
             fast_possible,
+            near_end_runs,
         }
     }
 
@@ -215,7 +229,7 @@ impl<'a> RankSumEvaluator<'a> {
             Vec::new()
         };
         places.resize(self.sides.x.len(), 0);
-        let stats = match self.at_the_ends(d, &mut places) {
+        let stats = match self.near_the_ends(d, &mut places) {
             Some(stats) => stats,
             None => lanes::count(&self.sides, d, &mut places)?,
         };
@@ -223,44 +237,64 @@ impl<'a> RankSumEvaluator<'a> {
         Some(stats)
     }
 
-    /// The statistics at a shift that puts every `x − d` at or above every `y` (the searches'
-    /// lower end `min(x) − max(y)`, typically) or at or below every `y` (the upper end), where
-    /// they need no pass. Only the lowest run of `x` can then meet the highest run of `y` (or
-    /// the highest of `x` the lowest of `y`): runs of `x` stay distinct, and rounding is
-    /// monotone. Also writes the place of every run of `x` to `places`.
-    fn at_the_ends(&self, d: f64, places: &mut [u32]) -> Option<RankStats> {
-        let (xv, yv) = (self.sides.x.values(), self.sides.y.values());
-        let (&x_min, &x_max) = (xv.first()?, xv.last()?);
+    /// The statistics at a shift that puts all but at most [`NEAR_END_RUNS`] runs of `x − d`
+    /// above every `y` (near the searches' lower end `min(x) − max(y)`) or below every `y` (near
+    /// the upper end `max(x) − min(y)`), where they need no pass: those runs are placed one at a
+    /// time by binary search, the others all at once. (At the ends themselves rounding can leave
+    /// `max(x) − d` just above `min(y)` or `min(x) − d` just below `max(y)`.) `None` for any
+    /// other shift. Also writes the place of every run of `x` to `places`.
+    fn near_the_ends(&self, d: f64, places: &mut [u32]) -> Option<RankStats> {
+        let sides = &self.sides;
+        let (xv, yv) = (sides.x.values(), sides.y.values());
         let (&y_min, &y_max) = (yv.first()?, yv.last()?);
-        let (last_x, last_y) = (xv.len() - 1, yv.len() - 1);
-        let all_y = u32::try_from(yv.len()).ok()?;
+        let few = self.near_end_runs;
+        // Near the lower end when the run `few` places from the first is above every y, near
+        // the upper one when the run `few` places from the last is below every y.
+        let lower = *xv.get(few)? - d > y_max;
+        if !lower && *xv.get(xv.len().checked_sub(few + 1)?)? - d >= y_min {
+            return None;
+        }
+        let (xb, yb) = (&sides.x.below, &sides.y.below);
         let mut stats = RankStats {
             less: 0,
             equal: 0,
-            ties: self.sides.base_ties(),
+            ties: sides.base_ties(),
         };
-        let mut meet = |i: usize, k: usize| {
-            let (equal, ties) = self.sides.joined_ties(i, k);
-            stats.equal += equal;
-            stats.ties += ties;
-            equal
-        };
-        if x_min - d >= y_max {
-            places.fill(all_y);
-            let tied = if x_min - d == y_max {
-                places[0] = all_y - 1;
-                meet(0, last_y)
-            } else {
+        // Places run `i` at `v = x_i − d` and scores it, with its ties; at or beyond an end of
+        // `y` (the searches' ends themselves, typically) without a search.
+        let mut place = |i: usize, v: f64| -> Option<u32> {
+            let p = if v <= y_min {
                 0
+            } else if v >= y_max {
+                yv.len() - usize::from(v == y_max)
+            } else {
+                yv.partition_point(|&y| y < v)
             };
-            stats.less = self.x.len() as u128 * self.y.len() as u128 - tied;
-        } else if x_max - d <= y_min {
-            places.fill(0);
-            if x_max - d == y_min {
-                meet(last_x, 0);
+            stats.less += u128::from(sides.x.count(i)) * u128::from(*yb.get(p)?);
+            if yv.get(p) == Some(&v) {
+                let (equal, ties) = sides.joined_ties(i, p);
+                stats.equal += equal;
+                stats.ties += ties;
             }
+            u32::try_from(p).ok()
+        };
+        if lower {
+            // Runs from the first above every y are above all of them.
+            places.fill(u32::try_from(yv.len()).ok()?);
+            let above = (0..xv.len()).find(|&i| xv[i] - d > y_max)?;
+            for (i, at) in places.iter_mut().enumerate().take(above) {
+                *at = place(i, xv[i] - d)?;
+            }
+            let values_above = u128::from(xb.last()? - xb.get(above)?);
+            stats.less += values_above * u128::from(*yb.last()?);
         } else {
-            return None;
+            // Runs up to the last below every y have none below them.
+            places.fill(0);
+            let below = (0..xv.len()).rev().find(|&i| xv[i] - d < y_min);
+            let first = below.map_or(0, |i| i + 1);
+            for (i, at) in places.iter_mut().enumerate().skip(first) {
+                *at = place(i, xv[i] - d)?;
+            }
         }
         Some(stats)
     }
@@ -647,6 +681,42 @@ mod props {
                 } else {
                     next
                 };
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
+
+        /// Shifts near either end of the range (the smallest and largest pair differences, a
+        /// few ulps off them) answered without a pass equal the plain merge, with the places a
+        /// pass writes.
+        #[test]
+        fn near_the_ends_equal_merge(
+            x in sample(200),
+            y in sample(200),
+            picks in prop::collection::vec((0usize..48, -2i32..3, any::<bool>()), 1..20),
+        ) {
+            let mut differences: Vec<f64> =
+                x.iter().flat_map(|&a| y.iter().map(move |&b| a - b)).collect();
+            differences.sort_by(f64::total_cmp);
+            let e = RankSumEvaluator::new(&x, &y);
+            let last = differences.len() - 1;
+            for (k, ulps, top) in picks {
+                let s = differences[if top { last - k.min(last) } else { k.min(last) }];
+                let d = s + f64::from(ulps) * s.abs().max(1.0) * f64::EPSILON;
+                if !e.fast_applies(d) {
+                    continue;
+                }
+                let mut places = vec![0; e.sides.x.len()];
+                if let Some(stats) = e.near_the_ends(d, &mut places) {
+                    prop_assert_eq!(stats, merged_rank_stats(&x, &y, d), "d {}", d);
+                    let mut passed = vec![0; e.sides.x.len()];
+                    if let Some(counted) = lanes::count(&e.sides, d, &mut passed) {
+                        prop_assert_eq!(counted, stats);
+                        prop_assert_eq!(&places, &passed, "d {}", d);
+                    }
+                }
             }
         }
     }
