@@ -55,12 +55,14 @@ impl Band {
     /// when `lo_met`: some `x − lo` equals a `y`).
     ///
     /// A cluster when all pairs share one difference (within 2ε), else a listed band when there
-    /// are at most `limit` pairs, else `None` — found out as soon as both are ruled out.
+    /// are at most `limit` pairs, else `None` — found out as soon as both are ruled out, which
+    /// is at once for a band with differences apart when the caller knows it has more pairs
+    /// than `limit` (`listable` false).
     pub(super) fn gather(
         sides: &Sides,
         (lo, at_lo, lo_met): (f64, &[u32], bool),
         (hi, at_hi): (f64, &[u32]),
-        limit: usize,
+        (limit, listable): (usize, bool),
         eps: f64,
     ) -> Option<Band> {
         let (xv, yv, yb) = (sides.x.values(), sides.y.values(), &sides.y.below);
@@ -97,7 +99,7 @@ impl Band {
             if count <= limit {
                 with_pairs.push(u32::try_from(run).ok()?);
             }
-            if count > limit && max - min > 2.0 * eps {
+            if (count > limit || !listable) && max - min > 2.0 * eps {
                 return None;
             }
         }

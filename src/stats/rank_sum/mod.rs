@@ -327,13 +327,17 @@ impl<'a> RankSumEvaluator<'a> {
                 let held: usize = self.bands.iter().map(Band::len).sum();
                 let room = self.band_capacity().saturating_sub(held);
                 let limit = self.band_budget().min(room);
+                // `between` is the pairs' total weight, and no pair of runs weighs more than
+                // the two largest runs: past this many pairs, only a cluster can be gathered.
+                let heaviest = u128::from(self.sides.x.largest) * u128::from(self.sides.y.largest);
+                let listable = between <= limit as u128 * heaviest;
                 let at_lo = self.places_at(lo.0)?;
                 let at_hi = self.places_at(hi.0)?;
                 let Some(band) = Band::gather(
                     &self.sides,
                     (lo.0, at_lo, lo.1.equal > 0),
                     (hi.0, at_hi),
-                    limit,
+                    (limit, listable),
                     eps,
                 ) else {
                     // Too many pairs, and not one difference: a band with as many pairs will most

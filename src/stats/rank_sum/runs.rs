@@ -12,6 +12,8 @@ pub(super) struct Runs {
     pub(super) below: Vec<u64>,
     /// Σ(t³ − t) over the runs.
     pub(super) ties: u128,
+    /// Size of the largest run (0 for an empty sample).
+    pub(super) largest: u64,
     /// Smallest gap between consecutive distinct values (rounded down by halving), or +∞.
     pub(super) min_gap: f64,
     /// Largest |value| (0 for an empty sample).
@@ -44,7 +46,7 @@ impl Runs {
         let mut below = Vec::with_capacity(runs + 1);
         // Copied in stretches of distinct values between the tied runs (most data has few):
         // a scan for the next equal neighbours, then one copy per stretch.
-        let mut ties: u128 = 0;
+        let (mut ties, mut largest): (u128, u64) = (0, 1);
         let mut from = 0usize;
         while from < sorted.len() {
             let rest = &sorted[from..];
@@ -61,6 +63,7 @@ impl Runs {
                 padded.push(value);
                 below.push(from as u64);
                 ties += tie_term(size as u64);
+                largest = largest.max(size as u64);
                 from += size;
             }
         }
@@ -77,6 +80,7 @@ impl Runs {
             padded,
             below,
             ties,
+            largest,
         }
     }
 
@@ -223,13 +227,16 @@ mod tests {
                     }
                 }
                 below.push(len as u64);
+                let mut largest = 0;
                 for w in below.windows(2) {
                     ties += tie_term(w[1] - w[0]);
+                    largest = largest.max(w[1] - w[0]);
                 }
                 let r = Runs::new(&sample);
                 assert_eq!(r.values(), values.as_slice(), "{sample:?}");
                 assert_eq!(r.below, below, "{sample:?}");
                 assert_eq!(r.ties, ties, "{sample:?}");
+                assert_eq!(r.largest, largest, "{sample:?}");
                 assert_eq!(r.padded().len(), values.len() + Runs::PADDING);
             }
         }
@@ -247,6 +254,7 @@ mod tests {
             [1, 1, 2, 3, 1, 0]
         );
         assert_eq!(r.ties, 6 + 24);
+        assert_eq!(r.largest, 3);
         assert!(r.has_negative_zero);
         // Gaps: 1, 0 (−0.0 to 0.0), 2.5, 1.5; halved.
         assert_eq!(r.min_gap, 0.0);
