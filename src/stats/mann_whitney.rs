@@ -16,7 +16,7 @@
 //! from the few pairs of values whose difference lies in it, and between an answered shift and
 //! the nearest pair differences around it, where nothing changes (see the `rank_sum` module).
 //! On the benches' latency-like data (values on a 0.001 grid) an interval takes 20 full
-//! O(n + m) passes at 60 points a side, 16 at 1 000, 15 at 10 000, 28 at 10⁵ and 27 at 10⁶,
+//! O(n + m) passes at 60 points a side, 15 at 1 000, 15 at 10 000, 28 at 10⁵ and 26 at 10⁶,
 //! out of 28–49 evaluations; re-ranking takes one sort per evaluation.
 //! [`kayenta_interval_direct`] re-ranks at every evaluation: the oracle.
 //!

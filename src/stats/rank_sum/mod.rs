@@ -13,8 +13,8 @@
 //! answer (Kayenta's three searches share their two starting shifts, and later searches land
 //! between shifts the earlier ones answered). A new shift is answered in one of four ways, all
 //! exact:
-//! - at or beyond the ends (`min(x) − max(y)`, `max(x) − min(y)`): directly, every `x − d`
-//!   lying at or above (below) every `y`;
+//! - near the ends (`min(x) − max(y)`, `max(x) − min(y)`): all but a few runs of `x − d` lie
+//!   above (below) every `y`; those few are placed by binary search, the others at once;
 //! - from a [`bands::Band`], when the two answered shifts around it have few pairs between them
 //!   (the last steps of each search, where Brent's method creeps up on the root): the pairs of
 //!   runs whose difference lies in that band are gathered once — listed and sorted, or, when
