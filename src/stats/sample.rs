@@ -19,8 +19,10 @@ impl SortedSample {
     /// positive values, all bits for negative ones), which sorts 1.1–1.5× faster than
     /// `sort_unstable_by(f64::total_cmp)`; values `total_cmp` calls equal have the same bits, so
     /// the result is the same. Between 256 and 8 192 values the keys are first distributed
-    /// into buckets by value (see [`sort_keys`]). The allocation is reused; an empty vector
-    /// gives an empty sample.
+    /// into buckets by value and an insertion sort finishes (the standard sort takes over when
+    /// a bucket holds more than 32 keys). The input's allocation is reused, except in the
+    /// bucketed case, which copies the keys into a second vector of the same size. An empty
+    /// vector gives an empty sample.
     ///
     /// # Errors
     /// [`StatsError::NaN`] if any value is NaN.
