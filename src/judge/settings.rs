@@ -174,18 +174,17 @@ impl MetricSettings {
             _ => EffectSizeMeasure::MeanRatio,
         };
         let neutral = measure.neutral();
-        let number = |key: &str| -> Result<f64, JudgeError> {
-            Ok(reader
-                .number(effect_get(key), &format!("effectSize.{key}"))?
-                .unwrap_or(neutral))
+        // The field's whole name spelled out: it is only needed for an error message.
+        let number = |key: &str, field: &str| -> Result<f64, JudgeError> {
+            Ok(reader.number(effect_get(key), field)?.unwrap_or(neutral))
         };
         let allowed = EffectSizeBounds {
-            decrease: number("allowedDecrease")?,
-            increase: number("allowedIncrease")?,
+            decrease: number("allowedDecrease", "effectSize.allowedDecrease")?,
+            increase: number("allowedIncrease", "effectSize.allowedIncrease")?,
         };
         let critical_bounds = EffectSizeBounds {
-            decrease: number("criticalDecrease")?,
-            increase: number("criticalIncrease")?,
+            decrease: number("criticalDecrease", "effectSize.criticalDecrease")?,
+            increase: number("criticalIncrease", "effectSize.criticalIncrease")?,
         };
 
         let outliers = reader.object(get("outliers"), "outliers")?;

@@ -57,13 +57,14 @@ impl Band {
     /// A cluster when all pairs share one difference (within 2ε), else a listed band when there
     /// are at most `limit` pairs, else `None` — found out as soon as both are ruled out, which
     /// is at once for a band with differences apart when the caller knows it has more pairs
-    /// than `limit` (`listable` false).
+    /// than `limit` (`listable` false). `scratch` is working space; its contents are replaced.
     pub(super) fn gather(
         sides: &Sides,
         (lo, at_lo, lo_met): (f64, &[u32], bool),
         (hi, at_hi): (f64, &[u32]),
         (limit, listable): (usize, bool),
         eps: f64,
+        scratch: &mut Vec<u32>,
     ) -> Option<Band> {
         let (xv, yv, yb) = (sides.x.values(), sides.y.values(), &sides.y.below);
         if at_lo.len() != xv.len() || at_hi.len() != xv.len() {
@@ -84,7 +85,10 @@ impl Band {
             (f64::INFINITY, f64::NEG_INFINITY, 0u128, 0usize);
         // The runs of x with pairs in the band, for the second walk (only while they can all be
         // listed: a band with more pairs is a cluster or not gathered).
-        let mut with_pairs: Vec<u32> = Vec::new();
+        // In the caller's vector, kept from band to band (growing a new one took several
+        // allocations per band, a fifth of a 60-point interval's).
+        let with_pairs = scratch;
+        with_pairs.clear();
         for run in Candidates::new(at_hi, at_lo, lo_met) {
             let x = *xv.get(run)?;
             let ys = span(run, x);
@@ -112,7 +116,7 @@ impl Band {
         }
         // Second walk: list them.
         let mut pairs = Vec::with_capacity(count);
-        for i in with_pairs {
+        for &i in with_pairs.iter() {
             let i = i as usize;
             let x = *xv.get(i)?;
             for k in span(i, x) {

@@ -147,6 +147,8 @@ pub(crate) struct RankSumEvaluator<'a> {
     /// many as cost a pass (a binary search costs about log₂ m' steps, a pass about n'/4), at
     /// least 1, at most [`NEAR_END_RUNS`], and fewer than the runs of `x`.
     near_end_runs: usize,
+    /// Working space of band gathering, kept from one gathering to the next.
+    scratch: Vec<u32>,
 }
 
 impl<'a> RankSumEvaluator<'a> {
@@ -184,6 +186,7 @@ impl<'a> RankSumEvaluator<'a> {
             eps,
             fast_possible,
             near_end_runs,
+            scratch: Vec::new(),
         }
     }
 
@@ -331,15 +334,23 @@ impl<'a> RankSumEvaluator<'a> {
                 // the two largest runs: past this many pairs, only a cluster can be gathered.
                 let heaviest = u128::from(self.sides.x.largest) * u128::from(self.sides.y.largest);
                 let listable = between <= limit as u128 * heaviest;
-                let at_lo = self.places_at(lo.0)?;
-                let at_hi = self.places_at(hi.0)?;
-                let Some(band) = Band::gather(
-                    &self.sides,
-                    (lo.0, at_lo, lo.1.equal > 0),
-                    (hi.0, at_hi),
-                    (limit, listable),
-                    eps,
-                ) else {
+                let mut scratch = std::mem::take(&mut self.scratch);
+                let gathered =
+                    self.places_at(lo.0)
+                        .zip(self.places_at(hi.0))
+                        .map(|(at_lo, at_hi)| {
+                            Band::gather(
+                                &self.sides,
+                                (lo.0, at_lo, lo.1.equal > 0),
+                                (hi.0, at_hi),
+                                (limit, listable),
+                                eps,
+                                &mut scratch,
+                            )
+                        });
+                self.scratch = scratch;
+                // No band without both shifts' places.
+                let Some(band) = gathered? else {
                     // Too many pairs, and not one difference: a band with as many pairs will most
                     // likely fail too, so none is tried again.
                     self.failed_gather = between;
