@@ -89,6 +89,8 @@ impl Band {
         // allocations per band, a fifth of a 60-point interval's).
         let with_pairs = scratch;
         with_pairs.clear();
+        // Room for a typical band's runs at once; capped, as `limit` can be large.
+        with_pairs.reserve(limit.min(256));
         for run in Candidates::new(at_hi, at_lo, lo_met) {
             let x = *xv.get(run)?;
             let ys = span(run, x);

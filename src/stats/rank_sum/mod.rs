@@ -181,7 +181,7 @@ impl<'a> RankSumEvaluator<'a> {
             known: Vec::with_capacity(64),
             bands: Vec::new(),
             quiet: Vec::new(),
-            places: Vec::new(),
+            places: Vec::with_capacity(PLACES_KEPT),
             failed_gather: u128::MAX,
             eps,
             fast_possible,
