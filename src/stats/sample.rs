@@ -129,8 +129,9 @@ const SMALL_BUCKET: u32 = 32;
 
 /// Sorts integer keys ascending.
 ///
-/// For a size in [`BUCKETED`]: the keys' range `[min, max]` is cut into between n/2 and n
-/// buckets of equal width (a power of two), the keys are counted per bucket and copied to
+/// For a size in [`BUCKETED`]: the keys' range `[min, max]` is cut into buckets of equal width
+/// (a power of two), more than n/4 and at most n of them (fewer only when the range holds fewer
+/// distinct keys than that), the keys are counted per bucket and copied to
 /// their bucket's place, and an insertion sort then finishes: it moves each key only past keys
 /// of its own bucket. When a bucket would hold more than [`SMALL_BUCKET`] keys (clustered or
 /// heavily tied data), or for other sizes, the standard `sort_unstable` sorts instead. Either
@@ -144,7 +145,8 @@ fn sort_keys(mut keys: Vec<u64>) -> Vec<u64> {
         .iter()
         .fold((u64::MAX, 0), |(lo, hi), &k| (lo.min(k), hi.max(k)));
     let range = max - min;
-    // Keys `k` go to bucket `(k − min) >> shift`: fewer than 2^bits buckets, at least half that.
+    // Keys `k` go to bucket `(k − min) >> shift`: at most 2^bits buckets (2^bits ≤ n), more
+    // than half that unless `range` is below 2^bits and `shift` is 0.
     let bits = keys.len().ilog2();
     let shift = (u64::BITS - range.leading_zeros()).saturating_sub(bits);
     let bucket = |k: u64| ((k - min) >> shift) as usize;

@@ -85,8 +85,8 @@ impl Band {
             (f64::INFINITY, f64::NEG_INFINITY, 0u128, 0usize);
         // The runs of x with pairs in the band, for the second walk (only while they can all be
         // listed: a band with more pairs is a cluster or not gathered).
-        // In the caller's vector, kept from band to band (growing a new one took several
-        // allocations per band, a fifth of a 60-point interval's).
+        // Kept in the caller's vector from band to band (a new one per band, grown from empty,
+        // took several allocations each time).
         let with_pairs = scratch;
         with_pairs.clear();
         // Room for a typical band's runs at once; capped, as `limit` can be large.
