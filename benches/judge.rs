@@ -8,6 +8,9 @@
 //!   re-ranking the pooled sample at every z-function evaluation (the test oracle; run up to
 //!   n = 100 000, as it costs dozens of full sorts).
 //! - `request_20x60`: parse + judge + serialise a typical remote-judge request.
+//! - `side/<n>`: one side sorted as the interval sorts it (`SortedSample::new`: integer keys,
+//!   bucketed from 256 to 8 192 values), next to `side_std/<n>`, a plain
+//!   `sort_unstable_by(f64::total_cmp)` of the same values, both from a copy.
 //!
 //! After criterion's own report, a table of ratios is printed from its estimates.
 
@@ -90,6 +93,30 @@ fn bench_classify(c: &mut Criterion) {
     group.finish();
 }
 
+/// Sizes of the one-side sort benches: inside the bucketed range and just past it.
+const SIDE_SIZES: [usize; 3] = [1_000, 5_000, 10_000];
+
+fn bench_side(c: &mut Criterion) {
+    let mut group = c.benchmark_group("sort");
+    group
+        .sample_size(30)
+        .measurement_time(Duration::from_secs(2));
+    for &n in &SIDE_SIZES {
+        let (control, _) = inputs(n);
+        group.bench_with_input(BenchmarkId::new("side", n), &n, |b, _| {
+            b.iter(|| black_box(SortedSample::new(control.clone()).expect("no NaN")))
+        });
+        group.bench_with_input(BenchmarkId::new("side_std", n), &n, |b, _| {
+            b.iter(|| {
+                let mut v = control.clone();
+                v.sort_unstable_by(f64::total_cmp);
+                black_box(v)
+            })
+        });
+    }
+    group.finish();
+}
+
 fn bench_request(c: &mut Criterion) {
     let text = data::request_json(11, 20, 60);
     let mut group = c.benchmark_group("request");
@@ -161,12 +188,25 @@ fn print_table() {
             println!("request 20 metrics × 60 points, {what}: {:.1} µs", ns / 1e3);
         }
     }
+    for &n in &SIDE_SIZES {
+        let ours = estimate(&format!("sort/side/{n}"));
+        let plain = estimate(&format!("sort/side_std/{n}"));
+        if let (Some(ours), Some(plain)) = (ours, plain) {
+            println!(
+                "one side of {n} sorted: {:.1} µs, sort_unstable_by(total_cmp) {:.1} µs ({:.2}×)",
+                ours / 1e3,
+                plain / 1e3,
+                ours / plain
+            );
+        }
+    }
 }
 
 fn main() {
     let mut c = Criterion::default().configure_from_args();
     bench_classify(&mut c);
     bench_request(&mut c);
+    bench_side(&mut c);
     c.final_summary();
     print_table();
 }
