@@ -84,12 +84,12 @@ impl Band {
         let (mut min, mut max, mut weight, mut count) =
             (f64::INFINITY, f64::NEG_INFINITY, 0u128, 0usize);
         // The runs of x with pairs in the band, for the second walk (only while they can all be
-        // listed: a band with more pairs is a cluster or not gathered).
-        // Kept in the caller's vector from band to band (a new one per band, grown from empty,
-        // took several allocations each time).
+        // listed: a band with more pairs is a cluster or not gathered), in the caller's vector,
+        // kept from band to band, with room for a typical band's runs at once (capped, as
+        // `limit` can be large): a new vector per band, grown from empty, took several
+        // allocations each time.
         let with_pairs = scratch;
         with_pairs.clear();
-        // Room for a typical band's runs at once; capped, as `limit` can be large.
         with_pairs.reserve(limit.min(256));
         for run in Candidates::new(at_hi, at_lo, lo_met) {
             let x = *xv.get(run)?;

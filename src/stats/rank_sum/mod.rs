@@ -334,23 +334,15 @@ impl<'a> RankSumEvaluator<'a> {
                 // the two largest runs: past this many pairs, only a cluster can be gathered.
                 let heaviest = u128::from(self.sides.x.largest) * u128::from(self.sides.y.largest);
                 let listable = between <= limit as u128 * heaviest;
-                let mut scratch = std::mem::take(&mut self.scratch);
-                let gathered =
-                    self.places_at(lo.0)
-                        .zip(self.places_at(hi.0))
-                        .map(|(at_lo, at_hi)| {
-                            Band::gather(
-                                &self.sides,
-                                (lo.0, at_lo, lo.1.equal > 0),
-                                (hi.0, at_hi),
-                                (limit, listable),
-                                eps,
-                                &mut scratch,
-                            )
-                        });
-                self.scratch = scratch;
-                // No band without both shifts' places.
-                let Some(band) = gathered? else {
+                let (at_lo, at_hi) = (self.kept_at(lo.0)?, self.kept_at(hi.0)?);
+                let Some(band) = Band::gather(
+                    &self.sides,
+                    (lo.0, &self.places[at_lo].1, lo.1.equal > 0),
+                    (hi.0, &self.places[at_hi].1),
+                    (limit, listable),
+                    eps,
+                    &mut self.scratch,
+                ) else {
                     // Too many pairs, and not one difference: a band with as many pairs will most
                     // likely fail too, so none is tried again.
                     self.failed_gather = between;
@@ -363,19 +355,18 @@ impl<'a> RankSumEvaluator<'a> {
         self.bands[band].stats(&self.sides, d, lo, hi, eps)
     }
 
-    /// The kept places at the shift `v`: those of its pass, or, for a shift answered inside a
-    /// quiet interval, those of the interval's shift (the same places).
-    fn places_at(&self, v: f64) -> Option<&[u32]> {
-        self.passed_places(v)
-            .or_else(|| self.passed_places(self.quiet.iter().find(|q| q.holds(v))?.shift))
+    /// Where in `places` the places at the shift `v` are kept: those of its pass, or, for a
+    /// shift answered inside a quiet interval, those of the interval's shift (the same places).
+    fn kept_at(&self, v: f64) -> Option<usize> {
+        self.passed_at(v)
+            .or_else(|| self.passed_at(self.quiet.iter().find(|q| q.holds(v))?.shift))
     }
 
-    /// The kept places of the pass at the shift `v`.
-    fn passed_places(&self, v: f64) -> Option<&[u32]> {
+    /// Where in `places` the places of the pass at the shift `v` are kept.
+    fn passed_at(&self, v: f64) -> Option<usize> {
         self.places
             .iter()
-            .find(|(p, _)| p.to_bits() == v.to_bits())
-            .map(|(_, places)| places.as_slice())
+            .position(|(p, _)| p.to_bits() == v.to_bits())
     }
 
     /// True for a shift within ±2M, `M` the largest |value|: where the error bounds of bands
@@ -410,7 +401,7 @@ impl<'a> RankSumEvaluator<'a> {
         {
             return None;
         }
-        let places = self.passed_places(r)?;
+        let places = &self.places[self.passed_at(r)?].1;
         let bounds = (self.sides.max_abs(), eps);
         let quiet = Quiet::towards(d, &self.sides, (r, stats), places, bounds);
         self.quiet.push(quiet);

@@ -13,8 +13,9 @@
 //! 16·M·2⁻⁵², `M` the largest |value|, |r|, |d| ≤ 2M), `fl(x − d)` stays strictly between
 //! `y[p − 1]` and `y[p]` for every run: it differs from `v` by at most |d − r| plus two
 //! roundings of at most 3M·2⁻⁵³ each, the computed gaps and bounds carry at most a few more such
-//! roundings, and all of them together stay under ε = 32M·2⁻⁵³. So every comparison `y < x − d` goes as at `r` and no `x − d` equals
-//! a `y`: when nothing was tied at `r` either, the statistics at `d` are those at `r`, exactly.
+//! roundings, and all of them together stay under ε = 32M·2⁻⁵³. So every comparison
+//! `y < x − d` goes as at `r` and no `x − d` equals a `y`: when nothing was tied at `r` either,
+//! the statistics at `d` are those at `r`, exactly.
 
 use super::runs::Sides;
 use super::RankStats;
