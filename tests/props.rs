@@ -8,8 +8,8 @@ use canary_judge::judge::{
 };
 use canary_judge::model::{Classification, GroupWeights, MetricSetPair, MetricSetPairValues};
 use canary_judge::stats::{
-    kayenta_interval, kayenta_interval_direct, wilcoxon_z, wilcoxon_z_direct, SortedSample,
-    StatsError,
+    kayenta_interval, kayenta_interval_direct, mean, variance, wilcoxon_z, wilcoxon_z_direct,
+    SortedSample, StatsError,
 };
 use canary_judge::{judge, CanaryConfig, JudgeRequest, ScoreThresholds, Verdict};
 use proptest::prelude::*;
@@ -264,8 +264,43 @@ fn sample(v: Vec<f64>) -> SortedSample {
     SortedSample::new(v).expect("no NaN")
 }
 
+/// The summary a prepared series keeps, from separate folds in input order: the definition
+/// its single loop (sum and extremes side by side) must reproduce bit for bit.
+fn summary_by_folds(values: &[f64]) -> [u64; 5] {
+    if values.is_empty() {
+        return [0; 5];
+    }
+    let m = mean(values);
+    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let std = variance(values, m).sqrt();
+    [
+        values.len() as u64,
+        m.to_bits(),
+        min.to_bits(),
+        std.to_bits(),
+        max.to_bits(),
+    ]
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+    /// A prepared series' summary and mean are those of its values computed pass by pass, after
+    /// NaN handling and outlier removal (signed zeros, ties and ±∞ included).
+    #[test]
+    fn prepared_summary_is_the_folds(
+        raw in series(any_value(), 40),
+        replace in any::<bool>(),
+        outliers in prop::option::of(0.5..3.0f64),
+    ) {
+        let nan = if replace { NanStrategy::Replace } else { NanStrategy::Remove };
+        let clean = CleanSeries::prepare(&raw, nan, outliers);
+        let s = clean.summary();
+        let got = [s.count, s.mean.to_bits(), s.min.to_bits(), s.std.to_bits(), s.max.to_bits()];
+        prop_assert_eq!(got, summary_by_folds(clean.values()));
+        prop_assert_eq!(clean.mean().to_bits(), mean(clean.values()).to_bits());
+    }
 
     /// Any data, any settings: an answer or a typed error, never a panic; a finite score.
     #[test]

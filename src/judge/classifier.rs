@@ -226,7 +226,7 @@ impl MannWhitneyClassifier {
             ));
         }
 
-        let deviation = stats::mean_ratio(experiment.values(), control.values());
+        let deviation = stats::ratio_of_means(experiment.mean(), control.mean());
         let effect = match self.measure {
             EffectSizeMeasure::MeanRatio => deviation,
             EffectSizeMeasure::Cles => stats::cles(x, y),

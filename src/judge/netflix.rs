@@ -9,7 +9,6 @@ use crate::model::{
     CanaryAnalysisResult, CanaryJudgeResult, CanaryMetricConfig, Classification, JudgeRequest,
     MetricSetPair, ResultMetadata, SideMetadata,
 };
-use crate::stats::summary_stats;
 
 /// One judged metric: the wire result plus what the classifier found (interval, effect size,
 /// branch), for callers that explain verdicts.
@@ -80,10 +79,10 @@ pub fn judge_metric(
             classification_reason: reason,
             groups,
             experiment_metadata: SideMetadata {
-                stats: summary_stats(experiment.values()),
+                stats: experiment.summary(),
             },
             control_metadata: SideMetadata {
-                stats: summary_stats(control.values()),
+                stats: control.summary(),
             },
             result_metadata,
             critical,

@@ -1,7 +1,8 @@
 //! Preprocessing (spec §3 step 4): raw series → [`CleanSeries`].
 
 use super::settings::NanStrategy;
-use crate::stats::{SortedSample, StatsError};
+use crate::model::SummaryStats;
+use crate::stats::{summary_stats, SortedSample, StatsError};
 use std::borrow::Cow;
 
 /// A series after NaN handling and optional outlier removal: no NaN, kept both in input order
@@ -14,6 +15,9 @@ use std::borrow::Cow;
 pub struct CleanSeries<'a> {
     values: Cow<'a, [f64]>,
     sorted: SortedSample,
+    /// [`summary_stats`] of `values`, computed once: the judges report it and take the ratio
+    /// of the means from it.
+    summary: SummaryStats,
 }
 
 impl<'a> CleanSeries<'a> {
@@ -42,10 +46,15 @@ impl<'a> CleanSeries<'a> {
             // Unreachable: NaN was just removed or replaced.
             Err(StatsError::NaN) | Err(_) => SortedSample::default(),
         };
-        let mut series = CleanSeries { values, sorted };
+        let mut series = CleanSeries {
+            values,
+            sorted,
+            summary: SummaryStats::default(),
+        };
         if let Some(factor) = outlier_factor {
             series.remove_outliers(factor);
         }
+        series.summary = summary_stats(&series.values);
         series
     }
 
@@ -80,5 +89,21 @@ impl<'a> CleanSeries<'a> {
     /// True when no values are left.
     pub fn is_empty(&self) -> bool {
         self.values.is_empty()
+    }
+
+    /// [`summary_stats`] of the values (all zeros when empty), computed when the series was
+    /// prepared.
+    pub fn summary(&self) -> SummaryStats {
+        self.summary
+    }
+
+    /// [`crate::stats::mean`] of the values: NaN when empty (where [`CleanSeries::summary`]
+    /// reports 0).
+    pub fn mean(&self) -> f64 {
+        if self.is_empty() {
+            f64::NAN
+        } else {
+            self.summary.mean
+        }
     }
 }

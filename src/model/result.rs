@@ -126,8 +126,9 @@ pub struct SideMetadata {
 
 /// Summary statistics of one transformed series (spec §5.1).
 ///
-/// Empty input gives all zeros. Computed with Kayenta's two-pass mean and left-to-right sums.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+/// Empty input gives all zeros (the `Default`). Computed with Kayenta's two-pass mean and
+/// left-to-right sums.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct SummaryStats {
     /// Number of values.
     pub count: u64,

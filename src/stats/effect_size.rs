@@ -17,12 +17,27 @@ use std::cmp::Ordering;
 /// assert!(mean_ratio(&[10.0; 5], &[0.0; 5]).is_nan());
 /// ```
 pub fn mean_ratio(experiment: &[f64], control: &[f64]) -> f64 {
-    let e = mean(experiment);
-    let c = mean(control);
-    if e == 0.0 || c == 0.0 {
+    ratio_of_means(mean(experiment), mean(control))
+}
+
+/// [`mean_ratio`] from the two means themselves (e.g. those a
+/// [`CleanSeries`](crate::judge::CleanSeries) keeps): `experiment / control`.
+///
+/// # Edge cases
+/// - either mean exactly 0: NaN;
+/// - NaN (the mean of an empty sample) and ±∞ propagate.
+///
+/// ```
+/// use canary_judge::stats::ratio_of_means;
+/// assert_eq!(ratio_of_means(10.0, 4.0), 2.5);
+/// assert!(ratio_of_means(10.0, 0.0).is_nan());
+/// assert!(ratio_of_means(f64::NAN, 1.0).is_nan());
+/// ```
+pub fn ratio_of_means(experiment: f64, control: f64) -> f64 {
+    if experiment == 0.0 || control == 0.0 {
         f64::NAN
     } else {
-        e / c
+        experiment / control
     }
 }
 

@@ -64,6 +64,16 @@ fn exact_count(v: u128) -> f64 {
 
 /// The z-value from a rank sum, shared by both implementations.
 fn z_from_rank_sum(rank_sum: f64, ties: f64, n: f64, m: f64, zq: f64) -> Result<f64, StatsError> {
+    z_from_sigma(rank_sum, rank_sum_sigma(ties, n, m), n, m, zq)
+}
+
+/// The standard deviation of the rank sum, with the tie correction Σ(t³ − t) = `ties`.
+fn rank_sum_sigma(ties: f64, n: f64, m: f64) -> f64 {
+    ((n * m / 12.0) * ((n + m + 1.0) - ties / ((n + m) * (n + m - 1.0)))).sqrt()
+}
+
+/// The z-value from a rank sum and its standard deviation ([`rank_sum_sigma`]).
+fn z_from_sigma(rank_sum: f64, sigma: f64, n: f64, m: f64, zq: f64) -> Result<f64, StatsError> {
     let dz = rank_sum - n * (n + 1.0) / 2.0 - n * m / 2.0;
     let correction = if dz > 0.0 {
         0.5
@@ -72,7 +82,6 @@ fn z_from_rank_sum(rank_sum: f64, ties: f64, n: f64, m: f64, zq: f64) -> Result<
     } else {
         0.0
     };
-    let sigma = ((n * m / 12.0) * ((n + m + 1.0) - ties / ((n + m) * (n + m - 1.0)))).sqrt();
     if sigma == 0.0 {
         return Err(StatsError::AllTied);
     }
@@ -183,9 +192,20 @@ pub fn kayenta_interval(
     // The evaluator remembers every shift: the three root searches share their two ends and
     // the later ones start from what the earlier ones learned.
     let mut evaluator = RankSumEvaluator::new(xs, ys);
+    // The tie term is the same at most shifts (only ties between an `x − d` and a `y` change
+    // it): its standard deviation, a square root and a division, is kept for the last one.
+    let mut sigma_for: Option<(u128, f64)> = None;
     interval_with(xs, ys, confidence_level, |d, zq| {
         let (r2, ties) = evaluator.rank_stats(d);
-        z_from_rank_sum(exact_count(r2) / 2.0, exact_count(ties), n, m, zq)
+        let sigma = match sigma_for {
+            Some((t, sigma)) if t == ties => sigma,
+            _ => {
+                let sigma = rank_sum_sigma(exact_count(ties), n, m);
+                sigma_for = Some((ties, sigma));
+                sigma
+            }
+        };
+        z_from_sigma(exact_count(r2) / 2.0, sigma, n, m, zq)
     })
 }
 

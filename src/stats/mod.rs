@@ -21,7 +21,7 @@ mod sequential;
 mod summary;
 mod zeroin;
 
-pub use effect_size::{cles, cohen_d, mean_ratio};
+pub use effect_size::{cles, cohen_d, mean_ratio, ratio_of_means};
 pub use ks_test::{ks_test, KsTest, KsTestError, KS_EXACT_LIMIT};
 pub use mann_whitney::{
     kayenta_interval, kayenta_interval_direct, wilcoxon_z, wilcoxon_z_direct, MannWhitneyInterval,

@@ -96,8 +96,8 @@ use crate::model::{
     JudgeRequest, MetricSetPair, ResultMetadata, SideMetadata, Verdict,
 };
 use crate::stats::{
-    mean_ratio, quantile_bounds, quantile_increase_ln_e, summary_stats, CountInterval,
-    QuantileBounds, RateRatioSequence, SortedSample, QUANTILE_PRIOR_CONCENTRATION,
+    quantile_bounds, quantile_increase_ln_e, ratio_of_means, CountInterval, QuantileBounds,
+    RateRatioSequence, SortedSample, QUANTILE_PRIOR_CONCENTRATION,
 };
 
 /// The sequential judge's name.
@@ -236,13 +236,13 @@ pub fn canary_judge_sequential(request: &JudgeRequest) -> Result<CanaryJudgeResu
             classification_reason: Some(judged.reason),
             groups,
             experiment_metadata: SideMetadata {
-                stats: summary_stats(experiment.values()),
+                stats: experiment.summary(),
             },
             control_metadata: SideMetadata {
-                stats: summary_stats(control.values()),
+                stats: control.summary(),
             },
             result_metadata: Some(ResultMetadata {
-                ratio: mean_ratio(experiment.values(), control.values()),
+                ratio: ratio_of_means(experiment.mean(), control.mean()),
                 evidence: Some(Box::new(judged.evidence)),
             }),
             critical: base.critical,

@@ -114,7 +114,7 @@ use crate::model::{
     CanaryAnalysisResult, CanaryJudgeResult, CanaryMetricConfig, JudgeRequest, MetricSetPair,
     ResultMetadata, SideMetadata,
 };
-use crate::stats::{mean_ratio, summary_stats};
+use crate::stats::ratio_of_means;
 use analyse::{Analysis, Outcome};
 use decide::{decide, Context};
 
@@ -292,12 +292,12 @@ fn prepare<'a>(
     };
     let stats = (
         SideMetadata {
-            stats: summary_stats(experiment.values()),
+            stats: experiment.summary(),
         },
         SideMetadata {
-            stats: summary_stats(control.values()),
+            stats: control.summary(),
         },
-        mean_ratio(experiment.values(), control.values()),
+        ratio_of_means(experiment.mean(), control.mean()),
     );
     Ok(Prepared {
         pair,
