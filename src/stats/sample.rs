@@ -187,7 +187,7 @@ fn insertion_sort(v: &mut [u64]) {
 
 /// An integer whose order is `total_cmp`'s: negative values have all bits flipped (larger
 /// magnitudes sort first), others only the sign bit.
-fn order_key(v: f64) -> u64 {
+pub(super) fn order_key(v: f64) -> u64 {
     let bits = v.to_bits();
     let negative = ((bits as i64) >> 63) as u64;
     bits ^ (negative | (1 << 63))
@@ -299,6 +299,18 @@ mod tests {
     }
 
     proptest! {
+        /// Order keys order as `total_cmp` does and are equal exactly for the same bits (signed
+        /// zeros, infinities and NaNs of both signs included); `from_order_key` undoes them.
+        #[test]
+        fn order_keys_follow_total_cmp(
+            a in prop_oneof![any::<f64>(), Just(0.0), Just(-0.0), Just(f64::NAN), Just(-f64::NAN), Just(f64::INFINITY), Just(f64::NEG_INFINITY)],
+            b in prop_oneof![any::<f64>(), Just(0.0), Just(-0.0), Just(f64::MIN_POSITIVE), Just(-5e-324)],
+        ) {
+            prop_assert_eq!(order_key(a).cmp(&order_key(b)), a.total_cmp(&b));
+            prop_assert_eq!(order_key(a) == order_key(b), a.to_bits() == b.to_bits());
+            prop_assert_eq!(from_order_key(order_key(a)).to_bits(), a.to_bits());
+        }
+
         /// Any keys at a size the buckets take: sorted like the standard sort.
         #[test]
         fn bucketed_sort_of_any_keys(keys in prop::collection::vec(any::<u64>(), 256..1200)) {

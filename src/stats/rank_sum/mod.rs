@@ -42,6 +42,7 @@ mod lanes;
 mod quiet;
 mod runs;
 
+use super::sample::order_key;
 use bands::Band;
 use quiet::Quiet;
 use runs::Sides;
@@ -132,6 +133,9 @@ pub(crate) struct RankSumEvaluator<'a> {
     sides: Sides,
     /// Shifts answered by the fast passes, sorted, with their statistics.
     known: Vec<(f64, RankStats)>,
+    /// The shifts of `known` as `total_cmp` order keys, searched instead of `known` (a
+    /// seventh of the memory, integer comparisons).
+    known_keys: Vec<u64>,
     bands: Vec<Band>,
     /// The places of the runs of `x` (runs of `y` below each `x − d`) at recent passes' shifts.
     places: Vec<(f64, Vec<u32>)>,
@@ -179,6 +183,7 @@ impl<'a> RankSumEvaluator<'a> {
             sides,
             // Kayenta's three searches take 30–50 evaluations in all.
             known: Vec::with_capacity(64),
+            known_keys: Vec::with_capacity(64),
             bands: Vec::new(),
             quiet: Vec::new(),
             places: Vec::with_capacity(PLACES_KEPT),
@@ -200,11 +205,10 @@ impl<'a> RankSumEvaluator<'a> {
         if !self.fast_applies(d) {
             return merged_rank_stats(self.x, self.y, d);
         }
-        let at = self
-            .known
-            .partition_point(|(k, _)| k.total_cmp(&d) == Ordering::Less);
-        if let Some(&(k, stats)) = self.known.get(at) {
-            if k.to_bits() == d.to_bits() {
+        let key = order_key(d);
+        let at = self.known_keys.partition_point(|&k| k < key);
+        if self.known_keys.get(at) == Some(&key) {
+            if let Some(&(_, stats)) = self.known.get(at) {
                 return stats;
             }
         }
@@ -220,6 +224,7 @@ impl<'a> RankSumEvaluator<'a> {
             },
         };
         self.known.insert(at, (d, stats));
+        self.known_keys.insert(at, key);
         stats
     }
 
