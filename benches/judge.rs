@@ -7,7 +7,10 @@
 //!   `sort_unstable_by(f64::total_cmp)` of the same 2n values, and `direct/<n>`, the interval by
 //!   re-ranking the pooled sample at every z-function evaluation (the test oracle; run up to
 //!   n = 100 000, as it costs dozens of full sorts).
-//! - `request_20x60`: parse + judge + serialise a typical remote-judge request.
+//! - `request_20x60`: parse + judge + serialise a typical remote-judge request: the same request
+//!   every iteration (`20x60_parse_judge_serialize`), and [`DISTINCT_REQUESTS`] different ones
+//!   in turn (`20x60_distinct`). Judging the same data thousands of times trains the
+//!   processor's branch predictor on it; distinct requests, as a service sees them, cost more.
 //! - `side/<n>`: one side sorted as the interval sorts it (`SortedSample::new`: integer keys,
 //!   bucketed from 256 to 8 192 values), next to `side_std/<n>`, a plain
 //!   `sort_unstable_by(f64::total_cmp)` of the same values, both from a copy.
@@ -117,6 +120,9 @@ fn bench_side(c: &mut Criterion) {
     group.finish();
 }
 
+/// Different requests the `20x60_distinct` bench judges in turn.
+const DISTINCT_REQUESTS: usize = 64;
+
 fn bench_request(c: &mut Criterion) {
     let text = data::request_json(11, 20, 60);
     let mut group = c.benchmark_group("request");
@@ -132,6 +138,18 @@ fn bench_request(c: &mut Criterion) {
     group.bench_function("20x60_parse_judge_serialize", |b| {
         b.iter(|| {
             let request = parse_request(black_box(&text)).expect("parses");
+            let result = judge(&request).expect("judges");
+            black_box(serde_json::to_string(&result).expect("serialises"))
+        })
+    });
+    let texts: Vec<String> = (0..DISTINCT_REQUESTS as u64)
+        .map(|k| data::request_json(100 + k, 20, 60))
+        .collect();
+    let mut next = 0;
+    group.bench_function("20x60_distinct", |b| {
+        b.iter(|| {
+            next = (next + 1) % texts.len();
+            let request = parse_request(black_box(&texts[next])).expect("parses");
             let result = judge(&request).expect("judges");
             black_box(serde_json::to_string(&result).expect("serialises"))
         })
@@ -182,6 +200,10 @@ fn print_table() {
         (
             "request/20x60_parse_judge_serialize",
             "parse + judge + serialise",
+        ),
+        (
+            "request/20x60_distinct",
+            "parse + judge + serialise, 64 distinct requests in turn",
         ),
     ] {
         if let Some(ns) = estimate(name) {

@@ -435,7 +435,10 @@ impl<'s> Checked<'s> {
         while n > 1 {
             let half = n / 2;
             for (b, &v) in base.iter_mut().zip(&v) {
-                *b += if ys[*b + half - 1] < v { half } else { 0 };
+                // A conditional move, not a branch: on data the processor has not seen
+                // before each comparison is a coin toss (a plain `if` compiled to a branch cost
+                // 4% of a 20 × 60 request judged on fresh data).
+                *b += std::hint::select_unpredictable(ys[*b + half - 1] < v, half, 0);
             }
             n -= half;
         }
