@@ -267,7 +267,7 @@ impl SplitMix {
 }
 
 fn covers(lower: Option<f64>, upper: Option<f64>, truth: f64) -> bool {
-    lower.map_or(true, |l| l <= truth) && upper.map_or(true, |u| u >= truth)
+    lower.is_none_or(|l| l <= truth) && upper.is_none_or(|u| u >= truth)
 }
 
 const REPLICATES: usize = 2000;
@@ -429,7 +429,7 @@ proptest! {
         if let (Some(l), Some(u)) = (a.lower, a.upper) {
             prop_assert!(l <= u);
         }
-        prop_assert!(b.lower.map_or(true, |l| a.lower.is_some_and(|al| l <= al)));
-        prop_assert!(b.upper.map_or(true, |u| a.upper.is_some_and(|au| u >= au)));
+        prop_assert!(b.lower.is_none_or(|l| a.lower.is_some_and(|al| l <= al)));
+        prop_assert!(b.upper.is_none_or(|u| a.upper.is_some_and(|au| u >= au)));
     }
 }

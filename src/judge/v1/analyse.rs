@@ -250,7 +250,7 @@ pub(super) fn continuous(
             });
             let allowed = (rel > 0.0 && direction.allows_increase())
                 || (rel < 0.0 && direction.allows_decrease());
-            if allowed && best.as_ref().map_or(true, |b| rel.abs() > b.relative.abs()) {
+            if allowed && best.as_ref().is_none_or(|b| rel.abs() > b.relative.abs()) {
                 best = Some(Component {
                     test: "distribution",
                     p: shape,
