@@ -302,6 +302,28 @@ proptest! {
         prop_assert_eq!(clean.mean().to_bits(), mean(clean.values()).to_bits());
     }
 
+    /// Two series prepared together (summaries side by side, of any two lengths) are the two
+    /// prepared apart.
+    #[test]
+    fn prepared_pair_is_two_prepared(
+        experiment in series(any_value(), 40),
+        control in series(any_value(), 40),
+        replace in any::<bool>(),
+        outliers in prop::option::of(0.5..3.0f64),
+    ) {
+        let nan = if replace { NanStrategy::Replace } else { NanStrategy::Remove };
+        let (e, c) = CleanSeries::prepare_pair((&experiment, &control), nan, outliers);
+        for (pair, alone) in [(e, &experiment), (c, &control)] {
+            let alone = CleanSeries::prepare(alone, nan, outliers);
+            let bits = |s: canary_judge::model::SummaryStats| {
+                [s.count, s.mean.to_bits(), s.min.to_bits(), s.std.to_bits(), s.max.to_bits()]
+            };
+            prop_assert_eq!(bits(pair.summary()), bits(alone.summary()));
+            prop_assert_eq!(pair.values(), alone.values());
+            prop_assert_eq!(pair.sorted(), alone.sorted());
+        }
+    }
+
     /// Any data, any settings: an answer or a typed error, never a panic; a finite score.
     #[test]
     fn judge_never_panics(request in arbitrary_request()) {

@@ -43,8 +43,7 @@ pub fn judge_metric(
     )?;
     check_finite(index, pair)?;
 
-    let experiment = settings.clean(&pair.values.experiment);
-    let control = settings.clean(&pair.values.control);
+    let (experiment, control) = settings.clean_pair(&pair.values.experiment, &pair.values.control);
     let classifier = MannWhitneyClassifier::for_judge(&settings);
     let outcome = classifier.classify(
         &control,

@@ -121,6 +121,20 @@ impl MetricSettings {
         CleanSeries::prepare(raw, self.nan_strategy, self.outlier_factor)
     }
 
+    /// [`MetricSettings::clean`] of a metric's experiment and control series, in that order,
+    /// their summaries computed together ([`CleanSeries::prepare_pair`]).
+    pub fn clean_pair<'a>(
+        &self,
+        experiment: &'a [f64],
+        control: &'a [f64],
+    ) -> (CleanSeries<'a>, CleanSeries<'a>) {
+        CleanSeries::prepare_pair(
+            (experiment, control),
+            self.nan_strategy,
+            self.outlier_factor,
+        )
+    }
+
     /// Reads the settings of `metric` from its raw `analysisConfigurations` (absent or `{}` gives
     /// the defaults).
     ///

@@ -2,7 +2,7 @@
 
 use super::settings::NanStrategy;
 use crate::model::SummaryStats;
-use crate::stats::{summary_stats, SortedSample, StatsError};
+use crate::stats::{summary_stats, summary_stats_pair, SortedSample, StatsError};
 use std::borrow::Cow;
 
 /// A series after NaN handling and optional outlier removal: no NaN, kept both in input order
@@ -30,6 +30,27 @@ impl<'a> CleanSeries<'a> {
     /// - ±∞ are kept (the judge refuses them before this point);
     /// - outlier removal on an empty series does nothing.
     pub fn prepare(raw: &'a [f64], nan: NanStrategy, outlier_factor: Option<f64>) -> Self {
+        let mut series = Self::unsummarised(raw, nan, outlier_factor);
+        series.summary = summary_stats(&series.values);
+        series
+    }
+
+    /// [`CleanSeries::prepare`] of two series, an experiment and a control, with the same
+    /// settings: the same two series, their summaries computed side by side (see
+    /// [`summary_stats_pair`]), which is what a judge needs of each metric.
+    pub fn prepare_pair(
+        (experiment, control): (&'a [f64], &'a [f64]),
+        nan: NanStrategy,
+        outlier_factor: Option<f64>,
+    ) -> (Self, Self) {
+        let mut e = Self::unsummarised(experiment, nan, outlier_factor);
+        let mut c = Self::unsummarised(control, nan, outlier_factor);
+        (e.summary, c.summary) = summary_stats_pair(&e.values, &c.values);
+        (e, c)
+    }
+
+    /// [`CleanSeries::prepare`] with the summary left at its default.
+    fn unsummarised(raw: &'a [f64], nan: NanStrategy, outlier_factor: Option<f64>) -> Self {
         let values: Cow<'a, [f64]> = if !raw.iter().any(|v| v.is_nan()) {
             Cow::Borrowed(raw)
         } else {
@@ -54,7 +75,6 @@ impl<'a> CleanSeries<'a> {
         if let Some(factor) = outlier_factor {
             series.remove_outliers(factor);
         }
-        series.summary = summary_stats(&series.values);
         series
     }
 

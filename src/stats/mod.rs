@@ -43,7 +43,7 @@ pub use sequential::{
     RateRatioSequence, RatioInterval, SequentialError, Side, QUANTILE_PRIOR_CONCENTRATION,
     RATE_PRIOR_SHAPE,
 };
-pub use summary::{mean, summary_stats, variance};
+pub use summary::{mean, summary_stats, summary_stats_pair, variance};
 pub use zeroin::{zeroin, ZeroinOutcome, ZEROIN_MAX_ITERATIONS, ZEROIN_TOLERANCE};
 
 use thiserror::Error;

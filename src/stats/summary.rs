@@ -20,13 +20,8 @@ pub fn mean(values: &[f64]) -> f64 {
     if values.is_empty() {
         return f64::NAN;
     }
-    corrected_mean(values, values.iter().fold(0.0, |acc, &x| acc + x))
-}
-
-/// [`mean`]'s second pass, given the first pass's left-to-right `sum` of a non-empty `values`.
-fn corrected_mean(values: &[f64], sum: f64) -> f64 {
     let n = values.len() as f64;
-    let m0 = sum / n;
+    let m0 = values.iter().fold(0.0, |acc, &x| acc + x) / n;
     let correction = values.iter().fold(0.0, |acc, &x| acc + (x - m0));
     m0 + correction / n
 }
@@ -77,29 +72,84 @@ pub fn variance(values: &[f64], mean: f64) -> f64 {
 /// assert_eq!((s.min, s.max, s.mean), (1.0, 10.0, 5.5));
 /// ```
 pub fn summary_stats(values: &[f64]) -> SummaryStats {
-    if values.is_empty() {
-        return SummaryStats {
-            count: 0,
-            mean: 0.0,
-            min: 0.0,
-            std: 0.0,
-            max: 0.0,
+    summary_stats_pair(values, &[]).0
+}
+
+/// [`summary_stats`] of two series at once, bit for bit the same as two calls.
+///
+/// Each statistic is a chain of dependent additions in input order (the order Kayenta's sums
+/// take), so one series' passes cannot be split; two series' chains run side by side instead,
+/// which takes about half the time of one series after the other when they are about as long.
+///
+/// # Edge cases
+/// As [`summary_stats`], for each series; the two may differ in length or be empty.
+///
+/// ```
+/// use canary_judge::stats::{summary_stats, summary_stats_pair};
+/// let (a, b) = ([1.0, 2.0, 4.0], [3.0]);
+/// assert_eq!(summary_stats_pair(&a, &b), (summary_stats(&a), summary_stats(&b)));
+/// ```
+pub fn summary_stats_pair(a: &[f64], b: &[f64]) -> (SummaryStats, SummaryStats) {
+    // The mean's first sum and both extremes (in separate folds: `mean`, and `f64::min`,
+    // `f64::max` from ±∞).
+    let start = (0.0, f64::INFINITY, f64::NEG_INFINITY);
+    let ((sum_a, min_a, max_a), (sum_b, min_b, max_b)) =
+        side_by_side(a, b, start, ((), ()), |(sum, min, max), x, ()| {
+            (sum + x, f64::min(min, x), f64::max(max, x))
+        });
+    // The mean's correction, as in `mean`.
+    let (m0_a, m0_b) = (sum_a / a.len() as f64, sum_b / b.len() as f64);
+    let (c_a, c_b) = side_by_side(a, b, 0.0, (m0_a, m0_b), |c, x, m0| c + (x - m0));
+    let (mean_a, mean_b) = (m0_a + c_a / a.len() as f64, m0_b + c_b / b.len() as f64);
+    // The sums of deviations and of their squares, as in `variance`.
+    let (dev_a, dev_b) = side_by_side(a, b, (0.0, 0.0), (mean_a, mean_b), |(sq, sum), x, m| {
+        let d = x - m;
+        (sq + d * d, sum + d)
+    });
+    let summary = |values: &[f64], mean: f64, min: f64, max: f64, (sq, sum): (f64, f64)| {
+        let n = values.len() as f64;
+        let variance = match values.len() {
+            0 => return SummaryStats::default(),
+            1 => 0.0,
+            _ => (sq - (sum * sum / n)) / (n - 1.0),
         };
+        SummaryStats {
+            count: values.len() as u64,
+            mean,
+            min,
+            std: variance.sqrt(),
+            max,
+        }
+    };
+    (
+        summary(a, mean_a, min_a, max_a, dev_a),
+        summary(b, mean_b, min_b, max_b, dev_b),
+    )
+}
+
+/// Folds `a` with `step` from `start` (with the parameter `pa`) and `b` likewise (with `pb`):
+/// one loop over their common length, the two chains side by side, then each one's remainder.
+/// Each fold sees its series' values in order, as a fold of its own would.
+fn side_by_side<S: Copy, P: Copy>(
+    a: &[f64],
+    b: &[f64],
+    start: S,
+    (pa, pb): (P, P),
+    step: impl Fn(S, f64, P) -> S,
+) -> (S, S) {
+    let common = a.len().min(b.len());
+    let (head_a, tail_a) = a.split_at(common);
+    let (head_b, tail_b) = b.split_at(common);
+    let (mut sa, mut sb) = (start, start);
+    for (&x, &y) in head_a.iter().zip(head_b) {
+        sa = step(sa, x, pa);
+        sb = step(sb, y, pb);
     }
-    // The mean's first sum and both extremes in one loop: three chains of dependent operations
-    // side by side instead of one after another, each in input order as in separate folds.
-    let (mut sum, mut min, mut max) = (0.0, f64::INFINITY, f64::NEG_INFINITY);
-    for &x in values {
-        sum += x;
-        min = f64::min(min, x);
-        max = f64::max(max, x);
+    for &x in tail_a {
+        sa = step(sa, x, pa);
     }
-    let m = corrected_mean(values, sum);
-    SummaryStats {
-        count: values.len() as u64,
-        mean: m,
-        min,
-        std: variance(values, m).sqrt(),
-        max,
+    for &y in tail_b {
+        sb = step(sb, y, pb);
     }
+    (sa, sb)
 }

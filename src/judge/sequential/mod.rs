@@ -210,8 +210,7 @@ pub fn canary_judge_sequential(request: &JudgeRequest) -> Result<CanaryJudgeResu
     let mut decisions = Vec::with_capacity(prepared.len());
     for (pair, groups, settings, denominator) in prepared {
         let base = &settings.v1.base;
-        let experiment = base.clean(&pair.values.experiment);
-        let control = base.clean(&pair.values.control);
+        let (experiment, control) = base.clean_pair(&pair.values.experiment, &pair.values.control);
         let ctx = Ctx {
             name: &pair.name,
             settings: &settings,

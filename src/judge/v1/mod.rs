@@ -249,8 +249,7 @@ fn prepare<'a>(
     let settings = V1MetricSettings::read(name, config.analysis_configurations.as_ref())?;
     check_finite(index, pair)?;
     let base = &settings.base;
-    let experiment = base.clean(&pair.values.experiment);
-    let control = base.clean(&pair.values.control);
+    let (experiment, control) = base.clean_pair(&pair.values.experiment, &pair.values.control);
 
     let denominator = match &settings.denominator {
         None => None,
