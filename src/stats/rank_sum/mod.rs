@@ -133,8 +133,8 @@ pub(crate) struct RankSumEvaluator<'a> {
     sides: Sides,
     /// Shifts answered by the fast passes, sorted, with their statistics.
     known: Vec<(f64, RankStats)>,
-    /// The shifts of `known` as `total_cmp` order keys, searched instead of `known` (a
-    /// seventh of the memory, integer comparisons).
+    /// The shifts of `known` as `total_cmp` order keys, searched instead of `known` (8 bytes a
+    /// shift instead of a whole record, integer comparisons).
     known_keys: Vec<u64>,
     bands: Vec<Band>,
     /// The places of the runs of `x` (runs of `y` below each `x − d`) at recent passes' shifts.
