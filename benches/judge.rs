@@ -40,7 +40,7 @@ fn inputs(n: usize) -> (Vec<f64>, Vec<f64>) {
 
 fn classify(control: &[f64], experiment: &[f64]) -> canary_judge::model::Classification {
     let settings = MetricSettings::default();
-    let (e, c) = CleanSeries::prepare_pair((experiment, control), NanStrategy::Remove, None);
+    let (e, c) = CleanSeries::prepare_pair(experiment, control, NanStrategy::Remove, None);
     MannWhitneyClassifier::for_judge(&settings)
         .classify(
             &c,

@@ -312,7 +312,7 @@ proptest! {
         outliers in prop::option::of(0.5..3.0f64),
     ) {
         let nan = if replace { NanStrategy::Replace } else { NanStrategy::Remove };
-        let (e, c) = CleanSeries::prepare_pair((&experiment, &control), nan, outliers);
+        let (e, c) = CleanSeries::prepare_pair(&experiment, &control, nan, outliers);
         for (pair, alone) in [(e, &experiment), (c, &control)] {
             let alone = CleanSeries::prepare(alone, nan, outliers);
             let bits = |s: canary_judge::model::SummaryStats| {

@@ -115,24 +115,16 @@ impl Default for MetricSettings {
 }
 
 impl MetricSettings {
-    /// A raw series after this metric's `nanStrategy` and outlier removal (see
-    /// [`CleanSeries::prepare`]: NaN removed or replaced by 0.0; empty input stays empty).
-    pub fn clean<'a>(&self, raw: &'a [f64]) -> CleanSeries<'a> {
-        CleanSeries::prepare(raw, self.nan_strategy, self.outlier_factor)
-    }
-
-    /// [`MetricSettings::clean`] of a metric's experiment and control series, in that order,
-    /// their summaries computed together ([`CleanSeries::prepare_pair`]).
+    /// A metric's experiment and control series, in that order, after this metric's
+    /// `nanStrategy` and outlier removal, their summaries computed together (see
+    /// [`CleanSeries::prepare_pair`]: NaN removed or replaced by 0.0; empty input stays empty;
+    /// the two may differ in length).
     pub fn clean_pair<'a>(
         &self,
         experiment: &'a [f64],
         control: &'a [f64],
     ) -> (CleanSeries<'a>, CleanSeries<'a>) {
-        CleanSeries::prepare_pair(
-            (experiment, control),
-            self.nan_strategy,
-            self.outlier_factor,
-        )
+        CleanSeries::prepare_pair(experiment, control, self.nan_strategy, self.outlier_factor)
     }
 
     /// Reads the settings of `metric` from its raw `analysisConfigurations` (absent or `{}` gives

@@ -37,9 +37,11 @@ impl<'a> CleanSeries<'a> {
 
     /// [`CleanSeries::prepare`] of two series, an experiment and a control, with the same
     /// settings: the same two series, their summaries computed side by side (see
-    /// [`summary_stats_pair`]), which is what a judge needs of each metric.
+    /// [`summary_stats_pair`]), which is what a judge needs of each metric. The two may differ
+    /// in length; either may be empty (its summary is then all zeros).
     pub fn prepare_pair(
-        (experiment, control): (&'a [f64], &'a [f64]),
+        experiment: &'a [f64],
+        control: &'a [f64],
         nan: NanStrategy,
         outlier_factor: Option<f64>,
     ) -> (Self, Self) {

@@ -40,16 +40,24 @@ pub fn mean(values: &[f64]) -> f64 {
 /// assert_eq!(variance(&[3.0], 3.0), 0.0);
 /// ```
 pub fn variance(values: &[f64], mean: f64) -> f64 {
-    match values.len() {
+    let sums = values
+        .iter()
+        .fold((0.0, 0.0), |sums, &x| add_deviation(sums, x, mean));
+    variance_from_sums(values.len(), sums)
+}
+
+/// `(Σd², Σd)` with `x`'s deviation `d = x − mean` added: [`variance`]'s step.
+fn add_deviation((sq, sum): (f64, f64), x: f64, mean: f64) -> (f64, f64) {
+    let d = x - mean;
+    (sq + d * d, sum + d)
+}
+
+/// [`variance`] of `len` values from their sums `(Σd², Σd)`.
+fn variance_from_sums(len: usize, (sq, sum): (f64, f64)) -> f64 {
+    match len {
         0 => f64::NAN,
         1 => 0.0,
         len => {
-            let (mut sq, mut sum) = (0.0, 0.0);
-            for &x in values {
-                let d = x - mean;
-                sq += d * d;
-                sum += d;
-            }
             let n = len as f64;
             (sq - (sum * sum / n)) / (n - 1.0)
         }
@@ -102,22 +110,16 @@ pub fn summary_stats_pair(a: &[f64], b: &[f64]) -> (SummaryStats, SummaryStats) 
     let (c_a, c_b) = side_by_side(a, b, 0.0, (m0_a, m0_b), |c, x, m0| c + (x - m0));
     let (mean_a, mean_b) = (m0_a + c_a / a.len() as f64, m0_b + c_b / b.len() as f64);
     // The sums of deviations and of their squares, as in `variance`.
-    let (dev_a, dev_b) = side_by_side(a, b, (0.0, 0.0), (mean_a, mean_b), |(sq, sum), x, m| {
-        let d = x - m;
-        (sq + d * d, sum + d)
-    });
-    let summary = |values: &[f64], mean: f64, min: f64, max: f64, (sq, sum): (f64, f64)| {
-        let n = values.len() as f64;
-        let variance = match values.len() {
-            0 => return SummaryStats::default(),
-            1 => 0.0,
-            _ => (sq - (sum * sum / n)) / (n - 1.0),
-        };
+    let (dev_a, dev_b) = side_by_side(a, b, (0.0, 0.0), (mean_a, mean_b), add_deviation);
+    let summary = |values: &[f64], mean: f64, min: f64, max: f64, sums: (f64, f64)| {
+        if values.is_empty() {
+            return SummaryStats::default();
+        }
         SummaryStats {
             count: values.len() as u64,
             mean,
             min,
-            std: variance.sqrt(),
+            std: variance_from_sums(values.len(), sums).sqrt(),
             max,
         }
     };

@@ -134,7 +134,9 @@ pub(crate) struct RankSumEvaluator<'a> {
     /// Shifts answered by the fast passes, sorted, with their statistics.
     known: Vec<(f64, RankStats)>,
     /// The shifts of `known` as `total_cmp` order keys, searched instead of `known` (8 bytes a
-    /// shift instead of a whole record, integer comparisons).
+    /// shift instead of a whole record, integer comparisons). The shift is kept in both: taking
+    /// it back from the key wherever a neighbour is read, with the statistics alone in `known`,
+    /// made fresh 20 × 60 requests 1.5% slower.
     known_keys: Vec<u64>,
     bands: Vec<Band>,
     /// The places of the runs of `x` (runs of `y` below each `x − d`) at recent passes' shifts.
