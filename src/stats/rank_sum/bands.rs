@@ -20,7 +20,7 @@
 //!   shift costs a binary search and the pairs between it and the nearer known shift.
 
 use super::runs::Sides;
-use super::RankStats;
+use super::Counts;
 
 /// A pair of runs and its rounded difference.
 #[derive(Debug, Clone, Copy)]
@@ -44,7 +44,7 @@ enum Kind {
     Listed(Vec<Pair>),
     /// Every pair has `s` in `[min, max]`, with `max − min ≤ 2ε`; `weight` is the sum over the
     /// pairs of the product of the two run sizes.
-    Cluster { min: f64, max: f64, weight: u128 },
+    Cluster { min: f64, max: f64, weight: u64 },
 }
 
 impl Band {
@@ -82,7 +82,7 @@ impl Band {
         // each run's share from its first and last pair alone (differences fall as `y` rises,
         // and rounding keeps that order). Most runs of x have no pair in the band.
         let (mut min, mut max, mut weight, mut count) =
-            (f64::INFINITY, f64::NEG_INFINITY, 0u128, 0usize);
+            (f64::INFINITY, f64::NEG_INFINITY, 0u64, 0usize);
         // The runs of x with pairs in the band, for the second walk (only while they can all be
         // listed: a band with more pairs is a cluster or not gathered), in the caller's vector,
         // kept from band to band, with room for a typical band's runs at once (capped, as
@@ -100,7 +100,7 @@ impl Band {
             let (first, last) = (yv.get(ys.start)?, yv.get(ys.end - 1)?);
             (min, max) = (min.min(x - last), max.max(x - first));
             let y_values = yb.get(ys.end)? - yb.get(ys.start)?;
-            weight += u128::from(sides.x.count(run)) * u128::from(y_values);
+            weight += sides.x.count(run) * y_values;
             count += ys.len();
             if count <= limit {
                 with_pairs.push(u32::try_from(run).ok()?);
@@ -157,10 +157,10 @@ impl Band {
         &self,
         sides: &Sides,
         d: f64,
-        lo: (f64, RankStats),
-        hi: (f64, RankStats),
+        lo: (f64, Counts),
+        hi: (f64, Counts),
         eps: f64,
-    ) -> Option<RankStats> {
+    ) -> Option<Counts> {
         match &self.kind {
             Kind::Listed(pairs) => Some(listed_stats(pairs, sides, d, lo, hi, eps)),
             &Kind::Cluster { min, max, weight } => {
@@ -184,7 +184,7 @@ impl Band {
                     _ => known.less,
                 };
                 // No pair lies within ε of d, so nothing ties there.
-                Some(RankStats {
+                Some(Counts {
                     less,
                     equal: 0,
                     ties: sides.base_ties(),
@@ -200,10 +200,10 @@ fn listed_stats(
     pairs: &[Pair],
     sides: &Sides,
     d: f64,
-    lo: (f64, RankStats),
-    hi: (f64, RankStats),
+    lo: (f64, Counts),
+    hi: (f64, Counts),
     eps: f64,
-) -> RankStats {
+) -> Counts {
     let at = |v: f64| pairs.partition_point(|p| p.s < v);
     let after = |v: f64| pairs.partition_point(|p| p.s <= v);
     let (below_lo, above_d) = (at(lo.0 - eps), after(d + eps));
@@ -214,12 +214,12 @@ fn listed_stats(
         (hi, below_d..above_hi)
     };
     let (r, known) = reference;
-    let (mut gained, mut lost, mut equal) = (0u128, 0u128, 0u128);
+    let (mut gained, mut lost, mut equal) = (0u64, 0u64, 0u64);
     let mut ties = sides.base_ties();
     for p in &pairs[range] {
         let (i, k) = (p.x as usize, p.y as usize);
         let (x, y) = (sides.x.values()[i], sides.y.values()[k]);
-        let w = u128::from(sides.x.count(i)) * u128::from(sides.y.count(k));
+        let w = sides.x.count(i) * sides.y.count(k);
         let (at_d, at_r) = (x - d, x - r);
         if y < at_d {
             gained += w;
@@ -233,7 +233,7 @@ fn listed_stats(
             ties += t;
         }
     }
-    RankStats {
+    Counts {
         less: known.less + gained - lost,
         equal,
         ties,

@@ -18,7 +18,7 @@
 //! the statistics at `d` are those at `r`, exactly.
 
 use super::runs::Sides;
-use super::RankStats;
+use super::Counts;
 
 /// An open interval of shifts on one side of `shift` (up to it) that share its statistics.
 #[derive(Debug, Clone, Copy)]
@@ -28,7 +28,7 @@ pub(super) struct Quiet {
     pub(super) below: bool,
     lo: f64,
     hi: f64,
-    stats: RankStats,
+    stats: Counts,
 }
 
 impl Quiet {
@@ -41,7 +41,7 @@ impl Quiet {
     pub(super) fn towards(
         d: f64,
         sides: &Sides,
-        (r, stats): (f64, RankStats),
+        (r, stats): (f64, Counts),
         places: &[u32],
         (magnitude, eps): (f64, f64),
     ) -> Quiet {
@@ -102,7 +102,7 @@ impl Quiet {
     }
 
     /// The statistics at `d`, if it lies strictly inside the interval.
-    pub(super) fn stats(&self, d: f64) -> Option<RankStats> {
+    pub(super) fn stats(&self, d: f64) -> Option<Counts> {
         self.holds(d).then_some(self.stats)
     }
 }

@@ -1,6 +1,6 @@
 //! Both samples as runs of identical values: the form every counting pass works on.
 
-use super::tie_term;
+use super::{narrow_tie_term, tie_term};
 
 /// A sorted sample as runs of identical values (`total_cmp`-equal, i.e. the same bits).
 #[derive(Debug, Clone, Default)]
@@ -186,16 +186,19 @@ impl Sides {
         self.x.max_abs.max(self.y.max_abs)
     }
 
-    /// Σ(t³ − t) of the two samples apart, the tie term at a shift where no `x − d` meets a `y`.
-    pub(super) fn base_ties(&self) -> u128 {
-        self.x.ties + self.y.ties
+    /// Σ(t³ − t) of the two samples apart, the tie term at a shift where no `x − d` meets a `y`,
+    /// in 64 bits as the fast answers count it (it fits wherever they are taken; `u64::MAX`
+    /// otherwise).
+    pub(super) fn base_ties(&self) -> u64 {
+        u64::try_from(self.x.ties + self.y.ties).unwrap_or(u64::MAX)
     }
 
-    /// The tie-term change when the `x` run `i` (shifted) joins the `y` run `k`.
-    pub(super) fn joined_ties(&self, i: usize, k: usize) -> (u128, u128) {
+    /// The pairs of equal values and the tie-term change when the `x` run `i` (shifted) joins
+    /// the `y` run `k`, in 64 bits as the fast answers count them.
+    pub(super) fn joined_ties(&self, i: usize, k: usize) -> (u64, u64) {
         let (cx, cy) = (self.x.count(i), self.y.count(k));
-        let equal = u128::from(cx) * u128::from(cy);
-        (equal, tie_term(cx + cy) - tie_term(cx) - tie_term(cy))
+        let joined = narrow_tie_term(cx + cy) - narrow_tie_term(cx) - narrow_tie_term(cy);
+        (cx * cy, joined)
     }
 }
 
