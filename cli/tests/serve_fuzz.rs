@@ -33,7 +33,7 @@ fn server() -> &'static Server {
     SERVER.get_or_init(|| {
         let prom = prometheus().uri();
         let log = std::env::temp_dir().join("canary-judge-fuzz-server.log");
-        spawn_server(
+        let server = spawn_server(
             &[
                 "--prometheus-url",
                 &prom,
@@ -44,7 +44,11 @@ fn server() -> &'static Server {
             ],
             &[],
             Some(log),
-        )
+        );
+        // Shared by every test here and never dropped, so killed when the process exits.
+        #[cfg(unix)]
+        common::kill_at_exit(&server);
+        server
     })
 }
 

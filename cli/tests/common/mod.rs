@@ -24,6 +24,40 @@ impl Drop for Server {
     }
 }
 
+/// Kills `server` (SIGKILL) when the test process exits. For a server kept in a `static` and
+/// shared by a binary's tests: statics are never dropped, so without this it would outlive the
+/// run, one more idle process after every `cargo test`.
+#[cfg(unix)]
+pub(crate) fn kill_at_exit(server: &Server) {
+    use std::ffi::c_int;
+    use std::sync::Mutex;
+
+    static PIDS: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+    unsafe extern "C" {
+        fn atexit(callback: extern "C" fn()) -> c_int;
+        fn kill(pid: i32, signal: c_int) -> c_int;
+    }
+    extern "C" fn kill_all() {
+        if let Ok(pids) = PIDS.lock() {
+            for &pid in pids.iter() {
+                // SAFETY: kill(2) takes any pid and signal; at worst it fails.
+                unsafe { kill(pid, 9) };
+            }
+        }
+    }
+    let Ok(pid) = i32::try_from(server.child.id()) else {
+        return;
+    };
+    let Ok(mut pids) = PIDS.lock() else {
+        return;
+    };
+    if pids.is_empty() {
+        // SAFETY: `kill_all` is a plain function that stays valid until the process ends.
+        unsafe { atexit(kill_all) };
+    }
+    pids.push(pid);
+}
+
 /// Starts `canary-judge serve --listen 127.0.0.1:0 ARGS` with ENV, and waits for the address it
 /// prints. Its logs go to `log`, if given.
 pub(crate) fn spawn_server(args: &[&str], env: &[(&str, &str)], log: Option<PathBuf>) -> Server {
