@@ -31,12 +31,13 @@
 //!   [`PLACES_KEPT`] passes, are what bands and quiet intervals are formed from.
 //!
 //! The fast answers assume distinct `x` values stay distinct after subtracting `d` and that the
-//! two zeros do not meet; the evaluator checks both first and otherwise takes the general merge,
-//! [`merged_rank_stats`], which handles every case. The fast answers count in 64 bits
-//! ([`Counts`]); the evaluator also checks first that every count fits (it does for any samples
-//! that fit in memory, unless over a million values a side are nearly all tied); the general
-//! merge counts in 128. Memory beyond the runs: the places of two passes (a `u32` per run of
-//! `x`) and at most `n' + m'` listed pairs (16 bytes each), for `n'`, `m'` runs. Time: a band is gathered only when it holds about [`CLUSTER_READ`] × (n' + m')
+//! two zeros do not meet, and they count in 64 bits ([`Counts`]); the evaluator checks first
+//! that all of this holds (every count fits for any samples that fit in memory, unless over a
+//! million values a side are nearly all tied) and otherwise takes the general merge, which
+//! handles every case in 128 bits: [`merged_rank_stats`] over the runs of both samples, in
+//! O(n' + m') (`merged_run_stats`). Memory beyond the runs: the places of two passes (a `u32`
+//! per run of `x`) and at most `n' + m'` listed pairs (16 bytes each), for `n'`, `m'` runs.
+//! Time: a band is gathered only when it holds about [`CLUSTER_READ`] × (n' + m')
 //! pairs of runs or fewer, so gathering costs about a pass or two.
 
 mod bands;
@@ -125,6 +126,46 @@ pub(crate) fn merged_rank_stats(x: &[f64], y: &[f64], d: f64) -> RankStats {
 /// [`tie_term`] in 64 bits, for the fast answers, where `t³` fits (see [`RankSumEvaluator::new`]).
 fn narrow_tie_term(t: u64) -> u64 {
     t * t * t - t
+}
+
+/// [`merged_rank_stats`] over the runs of both samples: the same statistics, exact for any
+/// samples the runs were built from, in O(n' + m') for n', m' runs. Runs of `x` that meet after
+/// subtracting `d` are joined as values would be; `-0.0` and `0.0` are two runs, as `total_cmp`
+/// tells them apart.
+fn merged_run_stats(sides: &Sides, d: f64) -> RankStats {
+    let (xv, yv) = (sides.x.values(), sides.y.values());
+    let (n, m) = (xv.len(), yv.len());
+    let (mut i, mut j) = (0usize, 0usize);
+    let mut stats = RankStats {
+        less: 0,
+        equal: 0,
+        ties: 0,
+    };
+    while i < n || j < m {
+        let xv_i = if i < n { xv[i] - d } else { f64::NAN };
+        let v = if j >= m || (i < n && xv_i.total_cmp(&yv[j]) != Ordering::Greater) {
+            xv_i
+        } else {
+            yv[j]
+        };
+        // Values of y below v: those below its next run.
+        let y_below = sides.y.below.get(j).map_or(0, |&b| u128::from(b));
+        let mut cx: u128 = 0;
+        while i < n && (xv[i] - d).total_cmp(&v) == Ordering::Equal {
+            cx += u128::from(sides.x.count(i));
+            i += 1;
+        }
+        let mut cy: u128 = 0;
+        while j < m && yv[j].total_cmp(&v) == Ordering::Equal {
+            cy += u128::from(sides.y.count(j));
+            j += 1;
+        }
+        let t = cx + cy;
+        stats.less += cx * y_below;
+        stats.equal += cx * cy;
+        stats.ties += t * t * t - t;
+    }
+    stats
 }
 
 /// `t³ − t`, a tie group's share of the rank-sum variance correction (0 for t = 0 or 1).
@@ -236,13 +277,12 @@ impl<'a> RankSumEvaluator<'a> {
     }
 
     fn stats(&mut self, d: f64) -> RankStats {
-        if !self.fast_applies(d) {
-            return merged_rank_stats(self.x, self.y, d);
+        if self.fast_applies(d) {
+            if let Some(counts) = self.fast_stats(d) {
+                return counts.widen();
+            }
         }
-        match self.fast_stats(d) {
-            Some(counts) => counts.widen(),
-            None => merged_rank_stats(self.x, self.y, d),
-        }
+        merged_run_stats(&self.sides, d)
     }
 
     /// The statistics at `d` from the fast answers, remembered; `None` when the counting pass
@@ -528,7 +568,8 @@ mod tests {
     }
 
     /// Over a million values a side, all tied: the tie term at 0 (t³ − t for t = 2.8·10⁶) is
-    /// past 64 bits, so the evaluator counts with the general merge rather than overflow.
+    /// past 64 bits, so the evaluator counts with the general merge (over runs) rather than
+    /// overflow.
     #[test]
     fn tie_terms_past_64_bits_take_the_general_merge() {
         let (x, y) = (vec![1.0; 1_400_000], vec![1.0; 1_400_000]);
@@ -702,8 +743,32 @@ mod props {
         })
     }
 
+    fn any_value() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            6 => value(),
+            1 => Just(-0.0),
+            1 => Just(f64::INFINITY),
+            1 => Just(f64::NEG_INFINITY),
+        ]
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+        /// The merge over runs equals the merge over values, bit for bit, for any samples
+        /// (empty, both zeros, infinities) and shifts, including those where distinct `x`
+        /// values meet after the subtraction (±10¹⁶ against values near 1).
+        #[test]
+        fn run_merge_equals_value_merge(
+            mut x in prop::collection::vec(any_value(), 0..80),
+            mut y in prop::collection::vec(any_value(), 0..80),
+            d in prop_oneof![4 => shift(), 1 => Just(-0.0)],
+        ) {
+            x.sort_by(f64::total_cmp);
+            y.sort_by(f64::total_cmp);
+            let sides = Sides::new(&x, &y);
+            prop_assert_eq!(merged_run_stats(&sides, d), merged_rank_stats(&x, &y, d));
+        }
 
         /// Every way of answering one shift equals the plain merge, bit for bit.
         #[test]
