@@ -90,6 +90,34 @@ impl Counts {
 /// The rank statistics of `x − d`, by merging the sorted samples. Exact for any input: ties are
 /// decided by `total_cmp` after the subtraction.
 pub(crate) fn merged_rank_stats(x: &[f64], y: &[f64], d: f64) -> RankStats {
+    merge_weighted((x, |_| 1), (y, |_| 1, |j| j as u128), d)
+}
+
+/// [`tie_term`] in 64 bits, for the fast answers, where `t³` fits (see [`RankSumEvaluator::new`]).
+fn narrow_tie_term(t: u64) -> u64 {
+    t * t * t - t
+}
+
+/// [`merged_rank_stats`] over the runs of both samples: the same statistics, exact for any
+/// samples the runs were built from, in O(n' + m') for n', m' runs. Runs of `x` that meet after
+/// subtracting `d` are joined as values would be; `-0.0` and `0.0` are two runs, as `total_cmp`
+/// tells them apart.
+fn merged_run_stats(sides: &Sides, d: f64) -> RankStats {
+    let (xs, ys) = (&sides.x, &sides.y);
+    let x = (xs.values(), |i| u128::from(xs.count(i)));
+    let below = |j: usize| ys.below.get(j).map_or(0, |&b| u128::from(b));
+    merge_weighted(x, (ys.values(), |j| u128::from(ys.count(j)), below), d)
+}
+
+/// The merge of [`merged_rank_stats`] and [`merged_run_stats`]: `x` and `y` sorted by
+/// `total_cmp`, each entry standing for `weight(i)` equal values, and `below(j)` the values of
+/// `y` below entry `j` (all of them for `j` = its length). Entries of `x` equal after
+/// subtracting `d` are joined, as are equal entries of `y`.
+fn merge_weighted(
+    (x, x_weight): (&[f64], impl Fn(usize) -> u128),
+    (y, y_weight, below): (&[f64], impl Fn(usize) -> u128, impl Fn(usize) -> u128),
+    d: f64,
+) -> RankStats {
     let (n, m) = (x.len(), y.len());
     let (mut i, mut j) = (0usize, 0usize);
     let mut stats = RankStats {
@@ -104,60 +132,15 @@ pub(crate) fn merged_rank_stats(x: &[f64], y: &[f64], d: f64) -> RankStats {
         } else {
             y[j]
         };
-        let y_below = j as u128;
+        let y_below = below(j);
         let mut cx: u128 = 0;
         while i < n && (x[i] - d).total_cmp(&v) == Ordering::Equal {
-            cx += 1;
+            cx += x_weight(i);
             i += 1;
         }
         let mut cy: u128 = 0;
         while j < m && y[j].total_cmp(&v) == Ordering::Equal {
-            cy += 1;
-            j += 1;
-        }
-        let t = cx + cy;
-        stats.less += cx * y_below;
-        stats.equal += cx * cy;
-        stats.ties += t * t * t - t;
-    }
-    stats
-}
-
-/// [`tie_term`] in 64 bits, for the fast answers, where `t³` fits (see [`RankSumEvaluator::new`]).
-fn narrow_tie_term(t: u64) -> u64 {
-    t * t * t - t
-}
-
-/// [`merged_rank_stats`] over the runs of both samples: the same statistics, exact for any
-/// samples the runs were built from, in O(n' + m') for n', m' runs. Runs of `x` that meet after
-/// subtracting `d` are joined as values would be; `-0.0` and `0.0` are two runs, as `total_cmp`
-/// tells them apart.
-fn merged_run_stats(sides: &Sides, d: f64) -> RankStats {
-    let (xv, yv) = (sides.x.values(), sides.y.values());
-    let (n, m) = (xv.len(), yv.len());
-    let (mut i, mut j) = (0usize, 0usize);
-    let mut stats = RankStats {
-        less: 0,
-        equal: 0,
-        ties: 0,
-    };
-    while i < n || j < m {
-        let xv_i = if i < n { xv[i] - d } else { f64::NAN };
-        let v = if j >= m || (i < n && xv_i.total_cmp(&yv[j]) != Ordering::Greater) {
-            xv_i
-        } else {
-            yv[j]
-        };
-        // Values of y below v: those below its next run.
-        let y_below = sides.y.below.get(j).map_or(0, |&b| u128::from(b));
-        let mut cx: u128 = 0;
-        while i < n && (xv[i] - d).total_cmp(&v) == Ordering::Equal {
-            cx += u128::from(sides.x.count(i));
-            i += 1;
-        }
-        let mut cy: u128 = 0;
-        while j < m && yv[j].total_cmp(&v) == Ordering::Equal {
-            cy += u128::from(sides.y.count(j));
+            cy += y_weight(j);
             j += 1;
         }
         let t = cx + cy;
