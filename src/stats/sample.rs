@@ -152,11 +152,15 @@ fn sort_keys(mut keys: Vec<u64>) -> Vec<u64> {
     let bucket = |k: u64| ((k - min) >> shift) as usize;
     let mut starts = vec![0u32; bucket(max) + 2];
     for &k in &keys {
-        starts[bucket(k) + 1] += 1;
-    }
-    if starts.iter().any(|&c| c > SMALL_BUCKET) {
-        keys.sort_unstable();
-        return keys;
+        let count = &mut starts[bucket(k) + 1];
+        *count += 1;
+        // Given up at the first bucket that grows too large (at once on heavily tied data,
+        // where counting them all would add one to the same counter n times, each addition
+        // waiting for the last).
+        if *count > SMALL_BUCKET {
+            keys.sort_unstable();
+            return keys;
+        }
     }
     for b in 1..starts.len() {
         starts[b] += starts[b - 1];
