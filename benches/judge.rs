@@ -11,6 +11,9 @@
 //!   every iteration (`20x60_parse_judge_serialize`), and [`DISTINCT_REQUESTS`] different ones
 //!   in turn (`20x60_distinct`). Judging the same data thousands of times trains the
 //!   processor's branch predictor on it; distinct requests, as a service sees them, cost more.
+//! - `metric_distinct/interval/<n>` and `metric_distinct/sort_2n/<n>`: the interval and the
+//!   plain sort as above, on [`DISTINCT_SETS`] different data sets in turn: the interval's
+//!   passes and sorts meet data the branch predictor has not learned, as they do in use.
 //! - `side/<n>`: one side sorted as the interval sorts it (`SortedSample::new`: integer keys,
 //!   bucketed from 256 to 8 192 values), next to `side_std/<n>`, a plain
 //!   `sort_unstable_by(f64::total_cmp)` of the same values, both from a copy.
@@ -91,6 +94,49 @@ fn bench_classify(c: &mut Criterion) {
                 })
             });
         }
+    }
+    group.finish();
+}
+
+/// Sizes of the distinct-data benches.
+const DISTINCT_SIZES: [usize; 2] = [1_000, 10_000];
+/// Data sets the distinct-data benches take in turn.
+const DISTINCT_SETS: usize = 16;
+
+fn bench_distinct(c: &mut Criterion) {
+    let mut group = c.benchmark_group("metric_distinct");
+    group
+        .sample_size(30)
+        .measurement_time(Duration::from_secs(2));
+    for &n in &DISTINCT_SIZES {
+        let sets: Vec<(Vec<f64>, Vec<f64>)> = (0..DISTINCT_SETS as u64)
+            .map(|k| {
+                let mut rng = data::Rng::new(1_000 + k);
+                (
+                    data::latency(&mut rng, n, 100.0),
+                    data::latency(&mut rng, n, 102.0),
+                )
+            })
+            .collect();
+        let mut next = 0;
+        group.bench_with_input(BenchmarkId::new("sort_2n", n), &n, |b, _| {
+            b.iter(|| {
+                next = (next + 1) % sets.len();
+                let (control, experiment) = &sets[next];
+                let mut all: Vec<f64> = control.iter().chain(experiment).copied().collect();
+                all.sort_unstable_by(f64::total_cmp);
+                black_box(all)
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("interval", n), &n, |b, _| {
+            b.iter(|| {
+                next = (next + 1) % sets.len();
+                let (control, experiment) = &sets[next];
+                let x = SortedSample::new(experiment.clone()).expect("no NaN");
+                let y = SortedSample::new(control.clone()).expect("no NaN");
+                black_box(kayenta_interval(&x, &y, 0.98))
+            })
+        });
     }
     group.finish();
 }
@@ -194,6 +240,18 @@ fn print_table() {
             ratio(direct, interval)
         );
     }
+    for &n in &DISTINCT_SIZES {
+        let sort = estimate(&format!("metric_distinct/sort_2n/{n}"));
+        let interval = estimate(&format!("metric_distinct/interval/{n}"));
+        if let (Some(sort), Some(interval)) = (sort, interval) {
+            println!(
+                "n = m = {n}, {DISTINCT_SETS} data sets in turn: interval {:.3} ms, sort 2n {:.3} ms ({:.2}×)",
+                interval / 1e6,
+                sort / 1e6,
+                interval / sort
+            );
+        }
+    }
     for (name, what) in [
         ("request/20x60_parse_only", "parse only"),
         (
@@ -226,6 +284,7 @@ fn print_table() {
 fn main() {
     let mut c = Criterion::default().configure_from_args();
     bench_classify(&mut c);
+    bench_distinct(&mut c);
     bench_request(&mut c);
     bench_side(&mut c);
     c.final_summary();
