@@ -130,8 +130,9 @@ const SMALL_BUCKET: u32 = 32;
 /// Sorts integer keys ascending.
 ///
 /// For a size in [`BUCKETED`]: the keys' range `[min, max]` is cut into buckets of equal width
-/// (a power of two), more than n and at most 4n of them, and at most 2¹³ (fewer only when the
-/// range holds fewer distinct keys than that), the keys are counted per bucket and copied to
+/// (a power of two): more than n and at most 4n of them below 4 096 keys, more than 4 096 and at
+/// most 8 192 from there (fewer only when the range holds fewer distinct keys than that); the
+/// keys are counted per bucket and copied to
 /// their bucket's place, and an insertion sort then finishes: it moves each key only past keys
 /// of its own bucket. When a bucket would hold more than [`SMALL_BUCKET`] keys (clustered or
 /// heavily tied data), or for other sizes, the standard `sort_unstable` sorts instead. Either
