@@ -55,6 +55,24 @@ fn classify(control: &[f64], experiment: &[f64]) -> canary_judge::model::Classif
         .unwrap_or(canary_judge::model::Classification::Error)
 }
 
+/// The reference: a plain sort of both sides' values together.
+fn sort_2n(control: &[f64], experiment: &[f64]) -> Vec<f64> {
+    let mut all: Vec<f64> = control.iter().chain(experiment).copied().collect();
+    all.sort_unstable_by(f64::total_cmp);
+    all
+}
+
+/// The interval and estimate from unsorted data: each side copied and sorted, then
+/// [`kayenta_interval`].
+fn interval(
+    control: &[f64],
+    experiment: &[f64],
+) -> Result<canary_judge::stats::MannWhitneyInterval, canary_judge::stats::StatsError> {
+    let x = SortedSample::new(experiment.to_vec()).expect("no NaN");
+    let y = SortedSample::new(control.to_vec()).expect("no NaN");
+    kayenta_interval(&x, &y, 0.98)
+}
+
 fn bench_classify(c: &mut Criterion) {
     let mut group = c.benchmark_group("metric");
     for &n in &SIZES {
@@ -69,18 +87,10 @@ fn bench_classify(c: &mut Criterion) {
                 .measurement_time(Duration::from_secs(2));
         }
         group.bench_with_input(BenchmarkId::new("sort_2n", n), &n, |b, _| {
-            b.iter(|| {
-                let mut all: Vec<f64> = control.iter().chain(&experiment).copied().collect();
-                all.sort_unstable_by(f64::total_cmp);
-                black_box(all)
-            })
+            b.iter(|| black_box(sort_2n(&control, &experiment)))
         });
         group.bench_with_input(BenchmarkId::new("interval", n), &n, |b, _| {
-            b.iter(|| {
-                let x = SortedSample::new(experiment.clone()).expect("no NaN");
-                let y = SortedSample::new(control.clone()).expect("no NaN");
-                black_box(kayenta_interval(&x, &y, 0.98))
-            })
+            b.iter(|| black_box(interval(&control, &experiment)))
         });
         group.bench_with_input(BenchmarkId::new("classify", n), &n, |b, _| {
             b.iter(|| black_box(classify(black_box(&control), black_box(&experiment))))
@@ -123,18 +133,14 @@ fn bench_distinct(c: &mut Criterion) {
             b.iter(|| {
                 next = (next + 1) % sets.len();
                 let (control, experiment) = &sets[next];
-                let mut all: Vec<f64> = control.iter().chain(experiment).copied().collect();
-                all.sort_unstable_by(f64::total_cmp);
-                black_box(all)
+                black_box(sort_2n(control, experiment))
             })
         });
         group.bench_with_input(BenchmarkId::new("interval", n), &n, |b, _| {
             b.iter(|| {
                 next = (next + 1) % sets.len();
                 let (control, experiment) = &sets[next];
-                let x = SortedSample::new(experiment.clone()).expect("no NaN");
-                let y = SortedSample::new(control.clone()).expect("no NaN");
-                black_box(kayenta_interval(&x, &y, 0.98))
+                black_box(interval(control, experiment))
             })
         });
     }

@@ -176,9 +176,7 @@ const PLACES_KEPT: usize = 2;
 /// Answers [`merged_rank_stats`] for many shifts of the same two sorted samples, remembering
 /// every shift it has answered.
 #[derive(Debug, Clone)]
-pub(crate) struct RankSumEvaluator<'a> {
-    x: &'a [f64],
-    y: &'a [f64],
+pub(crate) struct RankSumEvaluator {
     sides: Sides,
     /// Shifts answered by the fast passes, sorted, with their statistics.
     known: Vec<(f64, Counts)>,
@@ -206,9 +204,9 @@ pub(crate) struct RankSumEvaluator<'a> {
     scratch: Vec<u32>,
 }
 
-impl<'a> RankSumEvaluator<'a> {
+impl RankSumEvaluator {
     /// Prepares for two samples sorted by `total_cmp` and free of NaN.
-    pub(crate) fn new(x: &'a [f64], y: &'a [f64]) -> Self {
+    pub(crate) fn new(x: &[f64], y: &[f64]) -> Self {
         let sides = Sides::new(x, y);
         // Sorted and free of NaN: all finite when the ends are.
         let finite = |s: &[f64]| s.first().into_iter().chain(s.last()).all(|v| v.is_finite());
@@ -236,8 +234,6 @@ impl<'a> RankSumEvaluator<'a> {
             .clamp(1, NEAR_END_RUNS)
             .min(runs_x.saturating_sub(1));
         RankSumEvaluator {
-            x,
-            y,
             sides,
             // Kayenta's three searches take 30–50 evaluations in all.
             known: Vec::with_capacity(64),
@@ -256,7 +252,10 @@ impl<'a> RankSumEvaluator<'a> {
     /// `(2 × rank sum of x − d, Σ(t³ − t))`, exactly as [`merged_rank_stats`] computes them.
     pub(crate) fn rank_stats(&mut self, d: f64) -> (u128, u128) {
         let stats = self.stats(d);
-        (stats.rank_sum_twice(self.x.len() as u128), stats.ties)
+        (
+            stats.rank_sum_twice(u128::from(self.sides.x.total())),
+            stats.ties,
+        )
     }
 
     fn stats(&mut self, d: f64) -> RankStats {
@@ -388,7 +387,7 @@ impl<'a> RankSumEvaluator<'a> {
                 let between = (lo.1.less + lo.1.equal).saturating_sub(hi.1.less);
                 // (Below 2⁶⁴: n·m < 2⁶², see `new`.)
                 let (runs_x, runs_y) = (self.sides.x.len() as u64, self.sides.y.len() as u64);
-                let weight = (self.x.len() as u64 * self.y.len() as u64)
+                let weight = (self.sides.x.total() * self.sides.y.total())
                     .checked_div(runs_x * runs_y)
                     .unwrap_or(1);
                 let readable = CLUSTER_READ.saturating_mul(runs_x + runs_y);
@@ -493,7 +492,8 @@ impl<'a> RankSumEvaluator<'a> {
         if !self.fast_possible || !d.is_finite() {
             return false;
         }
-        let (Some(&lo), Some(&hi)) = (self.x.first(), self.x.last()) else {
+        let (Some(&lo), Some(&hi)) = (self.sides.x.values().first(), self.sides.x.values().last())
+        else {
             return false;
         };
         let (a, b) = (lo - d, hi - d);

@@ -89,6 +89,11 @@ impl Runs {
         self.below.len() - 1
     }
 
+    /// Number of values (all runs together).
+    pub(super) fn total(&self) -> u64 {
+        self.below.last().copied().unwrap_or(0)
+    }
+
     /// The run values, ascending.
     pub(super) fn values(&self) -> &[f64] {
         &self.padded[..self.len()]
