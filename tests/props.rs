@@ -271,8 +271,13 @@ fn summary_by_folds(values: &[f64]) -> [u64; 5] {
         return [0; 5];
     }
     let m = mean(values);
-    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
-    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    // commons-math's `Min.evaluate` and `Max.evaluate`, loop for loop (of -0.0 and 0.0, the
+    // later is kept; `f64::min` leaves that unspecified).
+    let (mut min, mut max) = (values[0], values[0]);
+    for &x in values.iter().filter(|x| !x.is_nan()) {
+        min = if min < x { min } else { x };
+        max = if max > x { max } else { x };
+    }
     let std = variance(values, m).sqrt();
     [
         values.len() as u64,

@@ -69,8 +69,10 @@ fn variance_from_sums(len: usize, (sq, sum): (f64, f64)) -> f64 {
 /// # Edge cases
 /// - empty: every field 0 (`count` 0), as Kayenta writes it;
 /// - one value: `std` 0;
-/// - NaN: propagates into `mean` and `std`; min/max ignore NaN. The judge removes or replaces
-///   NaN before calling this.
+/// - NaN: propagates into `mean` and `std`; min/max skip NaN (NaN only when every value is).
+///   The judge removes or replaces NaN before calling this;
+/// - ties: of `-0.0` and `0.0`, min and max report the later in input order, as commons-math's
+///   `Min` and `Max` do (`min = min < x ? min : x`).
 ///
 /// ```
 /// use canary_judge::stats::summary_stats;
@@ -98,12 +100,12 @@ pub fn summary_stats(values: &[f64]) -> SummaryStats {
 /// assert_eq!(summary_stats_pair(&a, &b), (summary_stats(&a), summary_stats(&b)));
 /// ```
 pub fn summary_stats_pair(a: &[f64], b: &[f64]) -> (SummaryStats, SummaryStats) {
-    // The mean's first sum and both extremes (in separate folds: `mean`, and `f64::min`,
-    // `f64::max` from ±∞).
-    let start = (0.0, f64::INFINITY, f64::NEG_INFINITY);
+    // The mean's first sum (as in `mean`) and both extremes (as in `extreme`).
+    let start = (0.0, f64::NAN, f64::NAN);
     let ((sum_a, min_a, max_a), (sum_b, min_b, max_b)) =
         side_by_side(a, b, start, ((), ()), |(sum, min, max), x, ()| {
-            (sum + x, f64::min(min, x), f64::max(max, x))
+            let (lower, higher) = (|m: f64, x: f64| m < x, |m: f64, x: f64| m > x);
+            (sum + x, extreme(min, x, lower), extreme(max, x, higher))
         });
     // The mean's correction, as in `mean`.
     let (m0_a, m0_b) = (sum_a / a.len() as f64, sum_b / b.len() as f64);
@@ -127,6 +129,22 @@ pub fn summary_stats_pair(a: &[f64], b: &[f64]) -> (SummaryStats, SummaryStats) 
         summary(a, mean_a, min_a, max_a, dev_a),
         summary(b, mean_b, min_b, max_b, dev_b),
     )
+}
+
+/// One step of commons-math's `Min` (`beats` = `m < x`) or `Max` (`m > x`): `x` replaces the
+/// extreme so far `m` unless `m` beats it or `x` is NaN, so NaN is skipped, a NaN start gives way
+/// to the first other value, and of values that compare equal (`-0.0` and `0.0`) the later in
+/// input order is kept.
+///
+/// Written out rather than `f64::min`/`f64::max`, which leave the sign of a zero result
+/// unspecified: the compiler may pick either zero, and did differently in two places of one
+/// build.
+fn extreme(m: f64, x: f64, beats: impl Fn(f64, f64) -> bool) -> f64 {
+    if x.is_nan() || beats(m, x) {
+        m
+    } else {
+        x
+    }
 }
 
 /// Folds `a` with `step` from `start` (with the parameter `pa`) and `b` likewise (with `pb`):
@@ -154,4 +172,35 @@ fn side_by_side<S: Copy, P: Copy>(
         sb = step(sb, y, pb);
     }
     (sa, sb)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Signed zeros and NaN in the extremes, as commons-math's `Min` and `Max` give them.
+    #[test]
+    fn extremes_keep_the_later_of_equal_zeros_and_skip_nan() {
+        let bits = |s: SummaryStats| (s.min.to_bits(), s.max.to_bits());
+        let (zero, negative_zero) = (0.0f64.to_bits(), (-0.0f64).to_bits());
+        assert_eq!(
+            bits(summary_stats(&[0.0, -0.0])),
+            (negative_zero, negative_zero)
+        );
+        assert_eq!(bits(summary_stats(&[-0.0, 0.0])), (zero, zero));
+        assert_eq!(
+            bits(summary_stats(&[1.0, -0.0, 0.0, -1.0])),
+            ((-1.0f64).to_bits(), 1.0f64.to_bits())
+        );
+        // Both sides of a pair, of different lengths, the same as apart.
+        let (a, b) = summary_stats_pair(&[0.0, -0.0, 0.0], &[-0.0]);
+        assert_eq!(
+            (bits(a), bits(b)),
+            ((zero, zero), (negative_zero, negative_zero))
+        );
+        let s = summary_stats(&[f64::NAN, 2.0, f64::NAN, -3.0]);
+        assert_eq!((s.min, s.max), (-3.0, 2.0));
+        let s = summary_stats(&[f64::NAN]);
+        assert!(s.min.is_nan() && s.max.is_nan());
+    }
 }
