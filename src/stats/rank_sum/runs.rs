@@ -56,10 +56,7 @@ impl Runs {
             from += distinct;
             // A tied run starts at `from` (unless the sample ended).
             if let Some(&value) = sorted.get(from) {
-                let size = sorted[from..]
-                    .iter()
-                    .position(|v| v.to_bits() != value.to_bits())
-                    .unwrap_or(sorted.len() - from);
+                let size = run_length(&sorted[from..]);
                 padded.push(value);
                 below.push(from as u64);
                 ties += tie_term(size as u64);
@@ -128,6 +125,26 @@ fn first_tie(v: &[f64]) -> usize {
         k += 1;
     }
     v.len()
+}
+
+/// The number of values at the start of a slice sorted by `total_cmp` that equal its first
+/// (the same bits), 0 for an empty slice: by galloping, in O(log t) for a run of `t`, so a run of
+/// nearly the whole sample (zeros of an error count, a 0/1 flag) costs a few dozen comparisons,
+/// not one per value.
+fn run_length(sorted: &[f64]) -> usize {
+    let Some(&first) = sorted.first() else {
+        return 0;
+    };
+    let same = |v: &f64| v.to_bits() == first.to_bits();
+    // Sorted by `total_cmp`, so equal bits are contiguous: find a step past the run, doubling,
+    // then search the last stretch.
+    let mut step = 1;
+    while sorted.get(step).is_some_and(same) {
+        step *= 2;
+    }
+    let from = step / 2;
+    let upto = step.min(sorted.len());
+    from + sorted[from..upto].partition_point(same)
 }
 
 /// The smallest difference between consecutive values of a sorted slice, +∞ for fewer than two
@@ -248,6 +265,35 @@ mod tests {
                 assert_eq!(r.padded().len(), values.len() + Runs::PADDING);
             }
         }
+    }
+
+    /// Long runs, which the galloping search crosses in steps past every power of two: each
+    /// length up to 600 at the start, the middle and the end of a sample, against counting.
+    #[test]
+    fn long_runs_measured_by_galloping() {
+        for t in 0..600usize {
+            for (before, after) in [(0, 0), (0, 3), (5, 0), (2, 7)] {
+                let sample: Vec<f64> = (0..before)
+                    .map(|k| -1.0 - k as f64)
+                    .rev()
+                    .chain(std::iter::repeat_n(0.0, t))
+                    .chain((0..after).map(|k| 1.0 + k as f64))
+                    .collect();
+                assert_eq!(run_length(&sample[before..]), t.max(usize::from(after > 0)));
+                let r = Runs::new(&sample);
+                assert_eq!(r.largest, (t as u64).max(u64::from(!sample.is_empty())));
+                assert_eq!(
+                    r.len(),
+                    before + after + usize::from(t > 0),
+                    "{before} {t} {after}"
+                );
+                assert_eq!(r.total(), sample.len() as u64);
+            }
+        }
+        // -0.0 and 0.0 are two runs: the search compares bits.
+        let signed = [-0.0, -0.0, -0.0, 0.0, 0.0];
+        assert_eq!(run_length(&signed), 3);
+        assert_eq!(run_length(&signed[3..]), 2);
     }
 
     #[test]
