@@ -73,3 +73,33 @@ pub(crate) fn request_json(seed: u64, metrics: usize, points: usize) -> String {
     })
     .to_string()
 }
+
+/// Kinds of series other than latency, for the data-kind benches: how ties and few distinct
+/// values change the interval's cost against the plain sort's.
+pub(crate) const KINDS: [&str; 6] = [
+    "continuous",
+    "coarse",
+    "counts",
+    "tiny_counts",
+    "zero_inflated",
+    "flags",
+];
+
+/// `n` values of a [`KINDS`] series whose level is scaled by `shift` (1.0 for a baseline):
+/// `continuous`, normal around 100 (all distinct); `coarse`, the same on a 0.1 grid;
+/// `counts`, normal around 5, rounded, at least 0 (about a dozen values); `tiny_counts`, around
+/// 1 (about five values); `zero_inflated`, 90% zeros, the rest up to about 30; `flags`, 0 or 1,
+/// 1 in about 1% (an error flag per request).
+pub(crate) fn kind(name: &str, rng: &mut Rng, n: usize, shift: f64) -> Vec<f64> {
+    let mut one = || match name {
+        "continuous" => 100.0 * shift + 10.0 * rng.normal(),
+        "coarse" => ((100.0 * shift + 10.0 * rng.normal()) * 10.0).round() / 10.0,
+        "counts" => (5.0 * shift + 2.0 * rng.normal()).max(0.0).round(),
+        "tiny_counts" => (shift + 0.8 * rng.normal()).max(0.0).round(),
+        "zero_inflated" if rng.uniform() < 0.9 => 0.0,
+        "zero_inflated" => (30.0 * shift * rng.uniform()).round(),
+        "flags" => f64::from(u8::from(rng.uniform() < 0.01 * shift)),
+        _ => panic!("unknown data kind {name}"),
+    };
+    (0..n).map(|_| one()).collect()
+}

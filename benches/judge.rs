@@ -14,6 +14,9 @@
 //! - `metric_distinct/interval/<n>` and `metric_distinct/sort_2n/<n>`: the interval and the
 //!   plain sort as above, on [`DISTINCT_SETS`] different data sets in turn: the interval's
 //!   passes and sorts meet data the branch predictor has not learned, as they do in use.
+//! - `metric_kinds/interval/<kind>` and `metric_kinds/sort_2n/<kind>`: the same at 1 000 points
+//!   on other kinds of series ([`data::KINDS`]: continuous, on a coarse grid, small counts, 0/1
+//!   flags…), where ties and few distinct values make the plain sort fast.
 //! - `side/<n>`: one side sorted as the interval sorts it (`SortedSample::new`: integer keys,
 //!   bucketed from 256 to 8 192 values), next to `side_std/<n>`, a plain
 //!   `sort_unstable_by(f64::total_cmp)` of the same values, both from a copy.
@@ -27,7 +30,8 @@ use canary_judge::judge::{
 };
 use canary_judge::stats::{kayenta_interval, kayenta_interval_direct, SortedSample};
 use canary_judge::{judge, parse_request};
-use criterion::{black_box, BenchmarkId, Criterion};
+use criterion::measurement::WallTime;
+use criterion::{black_box, BenchmarkGroup, BenchmarkId, Criterion};
 use std::time::Duration;
 
 const SIZES: [usize; 5] = [60, 1_000, 10_000, 100_000, 1_000_000];
@@ -128,23 +132,63 @@ fn bench_distinct(c: &mut Criterion) {
                 )
             })
             .collect();
-        let mut next = 0;
-        group.bench_with_input(BenchmarkId::new("sort_2n", n), &n, |b, _| {
-            b.iter(|| {
-                next = (next + 1) % sets.len();
-                let (control, experiment) = &sets[next];
-                black_box(sort_2n(control, experiment))
-            })
-        });
-        group.bench_with_input(BenchmarkId::new("interval", n), &n, |b, _| {
-            b.iter(|| {
-                next = (next + 1) % sets.len();
-                let (control, experiment) = &sets[next];
-                black_box(interval(control, experiment))
-            })
-        });
+        bench_sets_in_turn(&mut group, n, &sets);
     }
     group.finish();
+}
+
+/// Size of the data-kind benches.
+const KIND_SIZE: usize = 1_000;
+/// Data sets each data-kind bench takes in turn; in every other, the experiment's level is 5%
+/// higher.
+const KIND_SETS: u64 = 8;
+
+fn bench_kinds(c: &mut Criterion) {
+    let mut group = c.benchmark_group("metric_kinds");
+    group
+        .sample_size(20)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(1));
+    for kind in data::KINDS {
+        let sets: Vec<(Vec<f64>, Vec<f64>)> = (0..KIND_SETS)
+            .map(|k| {
+                let mut rng = data::Rng::new(2_000 + k);
+                let shift = if k % 2 == 0 { 1.05 } else { 1.0 };
+                (
+                    data::kind(kind, &mut rng, KIND_SIZE, 1.0),
+                    data::kind(kind, &mut rng, KIND_SIZE, shift),
+                )
+            })
+            .collect();
+        bench_sets_in_turn(&mut group, kind, &sets);
+    }
+    group.finish();
+}
+
+/// `sort_2n/<param>` and `interval/<param>` in `group`, each taking the data sets in turn.
+fn bench_sets_in_turn(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    param: impl std::fmt::Display,
+    sets: &[(Vec<f64>, Vec<f64>)],
+) {
+    bench_in_turn(group, BenchmarkId::new("sort_2n", &param), sets, sort_2n);
+    bench_in_turn(group, BenchmarkId::new("interval", &param), sets, interval);
+}
+
+fn bench_in_turn<R>(
+    group: &mut BenchmarkGroup<'_, WallTime>,
+    id: BenchmarkId,
+    sets: &[(Vec<f64>, Vec<f64>)],
+    f: impl Fn(&[f64], &[f64]) -> R,
+) {
+    let mut next = 0;
+    group.bench_function(id, |b| {
+        b.iter(|| {
+            next = (next + 1) % sets.len();
+            let (control, experiment) = &sets[next];
+            black_box(f(control, experiment))
+        })
+    });
 }
 
 /// Sizes of the one-side sort benches: inside the bucketed range and just past it.
@@ -246,12 +290,22 @@ fn print_table() {
             ratio(direct, interval)
         );
     }
-    for &n in &DISTINCT_SIZES {
-        let sort = estimate(&format!("metric_distinct/sort_2n/{n}"));
-        let interval = estimate(&format!("metric_distinct/interval/{n}"));
+    let in_turn = DISTINCT_SIZES
+        .iter()
+        .map(|n| {
+            let what = format!("n = m = {n}, {DISTINCT_SETS} latency-like data sets");
+            ("metric_distinct", n.to_string(), what)
+        })
+        .chain(data::KINDS.iter().map(|kind| {
+            let what = format!("n = m = {KIND_SIZE}, {KIND_SETS} {kind} data sets");
+            ("metric_kinds", kind.to_string(), what)
+        }));
+    for (group, param, what) in in_turn {
+        let sort = estimate(&format!("{group}/sort_2n/{param}"));
+        let interval = estimate(&format!("{group}/interval/{param}"));
         if let (Some(sort), Some(interval)) = (sort, interval) {
             println!(
-                "n = m = {n}, {DISTINCT_SETS} data sets in turn: interval {:.3} ms, sort 2n {:.3} ms ({:.2}×)",
+                "{what} in turn: interval {:.3} ms, sort 2n {:.3} ms ({:.2}×)",
                 interval / 1e6,
                 sort / 1e6,
                 interval / sort
@@ -291,6 +345,7 @@ fn main() {
     let mut c = Criterion::default().configure_from_args();
     bench_classify(&mut c);
     bench_distinct(&mut c);
+    bench_kinds(&mut c);
     bench_request(&mut c);
     bench_side(&mut c);
     c.final_summary();
