@@ -261,6 +261,11 @@ fn estimate(path: &str) -> Option<f64> {
     v["mean"]["point_estimate"].as_f64()
 }
 
+/// The estimates of two benchmarks, when both ran.
+fn estimates(a: &str, b: &str) -> Option<(f64, f64)> {
+    estimate(a).zip(estimate(b))
+}
+
 fn print_table() {
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     println!("\nJudge performance ({cores} cores available; one core used)");
@@ -301,9 +306,11 @@ fn print_table() {
             ("metric_kinds", kind.to_string(), what)
         }));
     for (group, param, what) in in_turn {
-        let sort = estimate(&format!("{group}/sort_2n/{param}"));
-        let interval = estimate(&format!("{group}/interval/{param}"));
-        if let (Some(sort), Some(interval)) = (sort, interval) {
+        let interval_and_sort = estimates(
+            &format!("{group}/interval/{param}"),
+            &format!("{group}/sort_2n/{param}"),
+        );
+        if let Some((interval, sort)) = interval_and_sort {
             println!(
                 "{what} in turn: interval {:.3} ms, sort 2n {:.3} ms ({:.2}×)",
                 interval / 1e6,
@@ -328,9 +335,9 @@ fn print_table() {
         }
     }
     for &n in &SIDE_SIZES {
-        let ours = estimate(&format!("sort/side/{n}"));
-        let plain = estimate(&format!("sort/side_std/{n}"));
-        if let (Some(ours), Some(plain)) = (ours, plain) {
+        if let Some((ours, plain)) =
+            estimates(&format!("sort/side/{n}"), &format!("sort/side_std/{n}"))
+        {
             println!(
                 "one side of {n} sorted: {:.1} µs, sort_unstable_by(total_cmp) {:.1} µs ({:.2}×)",
                 ours / 1e3,
