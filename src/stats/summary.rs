@@ -104,8 +104,8 @@ pub fn summary_stats_pair(a: &[f64], b: &[f64]) -> (SummaryStats, SummaryStats) 
     let start = (0.0, f64::NAN, f64::NAN);
     let ((sum_a, min_a, max_a), (sum_b, min_b, max_b)) =
         side_by_side(a, b, start, ((), ()), |(sum, min, max), x, ()| {
-            let (lower, higher) = (|m: f64, x: f64| m < x, |m: f64, x: f64| m > x);
-            (sum + x, extreme(min, x, lower), extreme(max, x, higher))
+            let (min, max) = (extreme(min, x, |m, x| m < x), extreme(max, x, |m, x| m > x));
+            (sum + x, min, max)
         });
     // The mean's correction, as in `mean`.
     let (m0_a, m0_b) = (sum_a / a.len() as f64, sum_b / b.len() as f64);
