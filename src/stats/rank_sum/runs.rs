@@ -37,13 +37,11 @@ impl Runs {
                 ..Runs::default()
             };
         };
-        // Counted first so that each vector is allocated once, at its final size.
-        let runs = 1 + sorted
-            .windows(2)
-            .filter(|w| w[0].to_bits() != w[1].to_bits())
-            .count();
-        let mut padded = Vec::with_capacity(runs + Self::PADDING);
-        let mut below = Vec::with_capacity(runs + 1);
+        // Allocated once, for as many runs as values: counting the runs first was a pass as long
+        // as the rest on tied data, and the pages of the part a tied sample leaves unused are
+        // never touched.
+        let mut padded = Vec::with_capacity(sorted.len() + Self::PADDING);
+        let mut below = Vec::with_capacity(sorted.len() + 1);
         // Copied in stretches of distinct values between the tied runs (most data has few):
         // a scan for the next equal neighbours, then one copy per stretch.
         let (mut ties, mut largest): (u128, u64) = (0, 1);
@@ -65,6 +63,7 @@ impl Runs {
             }
         }
         below.push(sorted.len() as u64);
+        let runs = padded.len();
         padded.resize(runs + Self::PADDING, f64::INFINITY);
         let values = &padded[..runs];
         let min_gap = min_gap(values);
