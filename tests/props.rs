@@ -466,6 +466,49 @@ proptest! {
     }
 }
 
+/// Heavily tied samples of a few hundred values, as counters export them: zero-inflated error
+/// counts, small counts, 0/1 flags, a 0.5 grid with negative values; at least 256 values, where
+/// the sort counts distinct values and the evaluator keeps more passes' places.
+fn heavily_tied_sample() -> impl Strategy<Value = Vec<f64>> {
+    let zero_inflated = prop_oneof![9 => Just(0.0), 1 => (0i32..31).prop_map(f64::from)];
+    let counts = (0i32..12).prop_map(f64::from);
+    let flags = prop_oneof![20 => Just(0.0), 1 => Just(1.0)];
+    let grid = (-10i32..10).prop_map(|v| f64::from(v) * 0.5);
+    prop_oneof![
+        prop::collection::vec(zero_inflated, 256..700),
+        prop::collection::vec(counts, 256..700),
+        prop::collection::vec(flags, 256..700),
+        prop::collection::vec(grid, 256..700),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// Heavily tied samples (counted rather than sorted; quiet intervals from the places of
+    /// passes long before): the sorted sample is the standard sort's, bit for bit, and the
+    /// interval is bit-identical to re-ranking at every evaluation.
+    #[test]
+    fn heavily_tied_interval_equals_direct(
+        x in heavily_tied_sample(),
+        y in heavily_tied_sample(),
+        scale in prop_oneof![Just(1.0), Just(-1.0), Just(0.1), 0.5..3.0f64],
+        level in prop_oneof![Just(0.98), Just(0.95)],
+    ) {
+        let x: Vec<f64> = x.iter().map(|v| v * scale).collect();
+        let sorted_bits = |v: &[f64]| {
+            let mut v = v.to_vec();
+            v.sort_unstable_by(f64::total_cmp);
+            v.into_iter().map(f64::to_bits).collect::<Vec<_>>()
+        };
+        let (sx, sy) = (sample(x.clone()), sample(y.clone()));
+        let bits = |s: &SortedSample| s.as_slice().iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        prop_assert_eq!(bits(&sx), sorted_bits(&x));
+        prop_assert_eq!(bits(&sy), sorted_bits(&y));
+        prop_assert_eq!(kayenta_interval(&sx, &sy, level), kayenta_interval_direct(&sx, &sy, level));
+    }
+}
+
 /// The classification of `experiment` against `control` with the judge's default settings.
 fn classify_default(control: &[f64], experiment: &[f64]) -> Option<MetricClassification> {
     let settings = MetricSettings::default();

@@ -28,7 +28,8 @@
 //!   two values of a sample are to each other;
 //! - otherwise by one counting pass over the runs of both samples, [`lanes`], which also notes
 //!   where each run of `x` falls among the runs of `y`: those places, kept for the last
-//!   [`PLACES_KEPT`] passes, are what bands and quiet intervals are formed from.
+//!   [`BAND_PASSES`] passes (more on heavily tied data, see [`passes_kept`]), are what bands
+//!   and quiet intervals are formed from.
 //!
 //! The fast answers assume distinct `x` values stay distinct after subtracting `d` and that the
 //! two zeros do not meet, and they count in 64 bits ([`Counts`]); the evaluator checks first
@@ -36,17 +37,19 @@
 //! million values a side are nearly all tied) and otherwise takes the general merge, which
 //! handles every case in 128 bits: [`merged_rank_stats`] over the runs of both samples, in
 //! O(n' + m') (`merged_run_stats`). Memory beyond the runs: the places of two passes (a `u32`
-//! per run of `x`) and at most `n' + m'` listed pairs (16 bytes each), for `n'`, `m'` runs.
+//! per run of `x`; of up to 16 passes, 4 KB, on heavily tied data) and at most `n' + m'` listed pairs (16 bytes each), for `n'`, `m'` runs.
 //! Time: a band is gathered only when it holds about [`CLUSTER_READ`] × (n' + m')
 //! pairs of runs or fewer, so gathering costs about a pass or two.
 
 mod bands;
 mod lanes;
+mod places;
 mod quiet;
 mod runs;
 
 use super::sample::order_key;
 use bands::Band;
+use places::KeptPlaces;
 use quiet::Quiet;
 use runs::Sides;
 use std::cmp::Ordering;
@@ -167,11 +170,35 @@ pub(crate) fn tie_term(t: u64) -> u128 {
 const CLUSTER_READ: u64 = 4;
 
 /// Most runs of `x` placed one at a time near the ends of the searches' range, where the other
-/// runs all lie above or below every `y` (see `RankSumEvaluator::near_the_ends`).
+/// runs all lie above or below every `y` (see [`near_the_ends`]).
 const NEAR_END_RUNS: usize = 32;
 
-/// Passes whose places of the runs of `x` are kept for gathering bands and quiet intervals.
-const PLACES_KEPT: usize = 2;
+/// The last passes whose places a band may be gathered from: keeping more made bands gather
+/// more often, and over about 30 runs a side that costs more than the passes it saves.
+const BAND_PASSES: usize = 2;
+
+/// Bytes of places kept on heavily tied data (see [`passes_kept`]).
+const PLACES_BYTES: usize = 4096;
+
+/// Most passes whose places are kept.
+const PLACES_MOST: usize = 16;
+
+/// How many passes' places the evaluator keeps ([`KeptPlaces`]), for samples of `values` held
+/// in `runs`: on heavily tied data (four or more values a run on average, as in counts and
+/// flags) as many as fit [`PLACES_BYTES`], from [`BAND_PASSES`] to [`PLACES_MOST`]; otherwise
+/// [`BAND_PASSES`]. On such data the pair differences lie on a coarse grid, Brent's three
+/// searches keep coming back near shifts answered many passes before, and a quiet interval
+/// from such a pass's places saves a pass (1 000-point zero-inflated counts: 24 passes an
+/// interval → 13). On lightly tied data the older places mostly went unused, and keeping them
+/// made fresh 20 × 60 requests 3–5% slower.
+fn passes_kept(runs: (usize, usize), values: (usize, usize)) -> usize {
+    let tied = 4 * (runs.0 + runs.1) <= values.0 + values.1;
+    if tied {
+        (PLACES_BYTES / (4 * runs.0.max(1))).clamp(BAND_PASSES, PLACES_MOST)
+    } else {
+        BAND_PASSES
+    }
+}
 
 /// Answers [`merged_rank_stats`] for many shifts of the same two sorted samples, remembering
 /// every shift it has answered.
@@ -187,7 +214,7 @@ pub(crate) struct RankSumEvaluator {
     known_keys: Vec<u64>,
     bands: Vec<Band>,
     /// The places of the runs of `x` (runs of `y` below each `x − d`) at recent passes' shifts.
-    places: Vec<(f64, Vec<u32>)>,
+    kept: KeptPlaces,
     /// Intervals of shifts around answered shifts where nothing changes.
     quiet: Vec<Quiet>,
     /// The pairs between the shifts of the last band that could not be gathered: no band with
@@ -196,7 +223,7 @@ pub(crate) struct RankSumEvaluator {
     /// `ε` of [`bands`], or `None` when the values are too large or too small for bands.
     eps: Option<f64>,
     fast_possible: bool,
-    /// Runs of `x` that [`RankSumEvaluator::near_the_ends`] may place one at a time: about as
+    /// Runs of `x` that [`near_the_ends`] may place one at a time: about as
     /// many as cost a pass (a binary search costs about log₂ m' steps, a pass about n'/4), at
     /// least 1, at most [`NEAR_END_RUNS`], and fewer than the runs of `x`.
     near_end_runs: usize,
@@ -240,11 +267,11 @@ impl RankSumEvaluator {
             known_keys: Vec::with_capacity(64),
             bands: Vec::new(),
             quiet: Vec::new(),
-            places: Vec::with_capacity(PLACES_KEPT),
             failed_gather: u64::MAX,
             eps,
             fast_possible,
             near_end_runs,
+            kept: KeptPlaces::new(runs_x, passes_kept((runs_x, runs_y), (x.len(), y.len()))),
             scratch: Vec::new(),
         }
     }
@@ -290,82 +317,15 @@ impl RankSumEvaluator {
         Some(stats)
     }
 
-    /// One counting pass at `d`, keeping the places of the runs of `x` for gathering bands later
-    /// (those of the last [`PLACES_KEPT`] passes).
+    /// One counting pass at `d`, keeping the places of the runs of `x` for gathering bands and
+    /// quiet intervals later (replacing the oldest pass's places kept, see [`passes_kept`]).
     fn pass(&mut self, d: f64) -> Option<Counts> {
-        let mut places = if self.places.len() >= PLACES_KEPT {
-            self.places.remove(0).1
-        } else {
-            Vec::new()
-        };
-        places.resize(self.sides.x.len(), 0);
-        let stats = match self.near_the_ends(d, &mut places) {
+        let places = self.kept.begin();
+        let stats = match near_the_ends(&self.sides, self.near_end_runs, d, places) {
             Some(stats) => stats,
-            None => lanes::count(&self.sides, d, &mut places)?,
+            None => lanes::count(&self.sides, d, places)?,
         };
-        self.places.push((d, places));
-        Some(stats)
-    }
-
-    /// The statistics at a shift that puts all but at most [`NEAR_END_RUNS`] runs of `x − d`
-    /// above every `y` (near the searches' lower end `min(x) − max(y)`) or below every `y` (near
-    /// the upper end `max(x) − min(y)`), where they need no pass: those runs are placed one at a
-    /// time by binary search, the others all at once. (At the ends themselves rounding can leave
-    /// `max(x) − d` just above `min(y)` or `min(x) − d` just below `max(y)`.) `None` for any
-    /// other shift. Also writes the place of every run of `x` to `places`.
-    fn near_the_ends(&self, d: f64, places: &mut [u32]) -> Option<Counts> {
-        let sides = &self.sides;
-        let (xv, yv) = (sides.x.values(), sides.y.values());
-        let (&y_min, &y_max) = (yv.first()?, yv.last()?);
-        let few = self.near_end_runs;
-        // Near the lower end when the run `few` places from the first is above every y, near
-        // the upper one when the run `few` places from the last is below every y.
-        let lower = *xv.get(few)? - d > y_max;
-        if !lower && *xv.get(xv.len().checked_sub(few + 1)?)? - d >= y_min {
-            return None;
-        }
-        let (xb, yb) = (&sides.x.below, &sides.y.below);
-        let mut stats = Counts {
-            less: 0,
-            equal: 0,
-            ties: sides.base_ties(),
-        };
-        // Places run `i` at `v = x_i − d` and scores it, with its ties; at or beyond an end of
-        // `y` (the searches' ends themselves, typically) without a search.
-        let mut place = |i: usize, v: f64| -> Option<u32> {
-            let p = if v <= y_min {
-                0
-            } else if v >= y_max {
-                yv.len() - usize::from(v == y_max)
-            } else {
-                yv.partition_point(|&y| y < v)
-            };
-            stats.less += sides.x.count(i) * *yb.get(p)?;
-            if yv.get(p) == Some(&v) {
-                let (equal, ties) = sides.joined_ties(i, p);
-                stats.equal += equal;
-                stats.ties += ties;
-            }
-            u32::try_from(p).ok()
-        };
-        if lower {
-            // Runs from the first above every y are above all of them.
-            places.fill(u32::try_from(yv.len()).ok()?);
-            let above = (0..xv.len()).find(|&i| xv[i] - d > y_max)?;
-            for (i, at) in places.iter_mut().enumerate().take(above) {
-                *at = place(i, xv[i] - d)?;
-            }
-            let values_above = xb.last()? - xb.get(above)?;
-            stats.less += values_above * *yb.last()?;
-        } else {
-            // Runs up to the last below every y have none below them.
-            places.fill(0);
-            let below = (0..xv.len()).rev().find(|&i| xv[i] - d < y_min);
-            let first = below.map_or(0, |i| i + 1);
-            for (i, at) in places.iter_mut().enumerate().skip(first) {
-                *at = place(i, xv[i] - d)?;
-            }
-        }
+        self.kept.commit(d);
         Some(stats)
     }
 
@@ -403,10 +363,15 @@ impl RankSumEvaluator {
                 let heaviest = self.sides.x.largest * self.sides.y.largest;
                 let listable = between <= (limit as u64).saturating_mul(heaviest);
                 let (at_lo, at_hi) = (self.kept_at(lo.0)?, self.kept_at(hi.0)?);
+                if !self.kept.is_recent(at_lo, BAND_PASSES)
+                    || !self.kept.is_recent(at_hi, BAND_PASSES)
+                {
+                    return None;
+                }
                 let Some(band) = Band::gather(
                     &self.sides,
-                    (lo.0, &self.places[at_lo].1, lo.1.equal > 0),
-                    (hi.0, &self.places[at_hi].1),
+                    (lo.0, self.kept.places(at_lo), lo.1.equal > 0),
+                    (hi.0, self.kept.places(at_hi)),
                     (limit, listable),
                     eps,
                     &mut self.scratch,
@@ -423,18 +388,16 @@ impl RankSumEvaluator {
         self.bands[band].stats(&self.sides, d, lo, hi, eps)
     }
 
-    /// Where in `places` the places at the shift `v` are kept: those of its pass, or, for a
-    /// shift answered inside a quiet interval, those of the interval's shift (the same places).
+    /// The slot of [`KeptPlaces`] holding the places at the shift `v`: those of its pass, or, for
+    /// a shift answered inside a quiet interval, those of the interval's shift (the same places).
     fn kept_at(&self, v: f64) -> Option<usize> {
         self.passed_at(v)
             .or_else(|| self.passed_at(self.quiet.iter().find(|q| q.holds(v))?.shift))
     }
 
-    /// Where in `places` the places of the pass at the shift `v` are kept.
+    /// The slot of [`KeptPlaces`] holding the places of the pass at the shift `v`.
     fn passed_at(&self, v: f64) -> Option<usize> {
-        self.places
-            .iter()
-            .position(|(p, _)| p.to_bits() == v.to_bits())
+        self.kept.slot_of(v)
     }
 
     /// True for a shift within ±2M, `M` the largest |value|: where the error bounds of bands
@@ -443,11 +406,14 @@ impl RankSumEvaluator {
         v.abs() * 0.5 <= self.sides.max_abs()
     }
 
-    /// The statistics at `d` from a new quiet interval from the nearer of the known shifts
-    /// around it towards `d`, when that shift is closer to `d` than any two distinct values of
-    /// either sample are to each other (the sign of data on a grid, where such intervals are
-    /// wide), its places are kept and it has no interval on that side yet; `None` otherwise or
-    /// when `d` lies outside.
+    /// The statistics at `d` from a new quiet interval from one of the known shifts around it
+    /// towards `d` (the nearer first, then the other): one closer to `d` than any two distinct
+    /// values of either sample are to each other (the sign of data on a grid, where such
+    /// intervals are wide), whose places are kept (its own pass's, or those of the quiet
+    /// interval it was answered from) and with no interval on that side yet; `None` when
+    /// neither gives an interval holding `d`. (Trying only the nearer one failed whenever it
+    /// had been answered from a quiet interval: Brent's bisection steps often land halfway
+    /// between such a shift and a pass.)
     fn new_quiet(&mut self, d: f64, at: usize) -> Option<Counts> {
         let eps = self.eps?;
         let gate = self.sides.x.min_gap.min(self.sides.y.min_gap);
@@ -455,25 +421,37 @@ impl RankSumEvaluator {
             at.checked_sub(1).and_then(|k| self.known.get(k)),
             self.known.get(at),
         ];
-        let (r, stats) = neighbours
-            .into_iter()
-            .flatten()
-            .copied()
-            .filter(|&(r, _)| (r - d).abs() < gate && self.near(r) && self.near(d))
-            .min_by(|a, b| (a.0 - d).abs().total_cmp(&(b.0 - d).abs()))?;
-        let below = d < r;
-        if self
-            .quiet
-            .iter()
-            .any(|q| q.shift.to_bits() == r.to_bits() && q.below == below)
-        {
-            return None;
+        let usable = |k: &&(f64, Counts)| {
+            let r = k.0;
+            (r - d).abs() < gate && self.near(r) && self.near(d)
+        };
+        let [mut first, mut second] = neighbours.map(|k| k.filter(usable).copied());
+        if let (Some(a), Some(b)) = (first, second) {
+            if (b.0 - d).abs() < (a.0 - d).abs() {
+                (first, second) = (second, first);
+            }
         }
-        let places = &self.places[self.passed_at(r)?].1;
-        let bounds = (self.sides.max_abs(), eps);
-        let quiet = Quiet::towards(d, &self.sides, (r, stats), places, bounds);
-        self.quiet.push(quiet);
-        quiet.stats(d)
+        for (r, stats) in [first, second].into_iter().flatten() {
+            let below = d < r;
+            if self
+                .quiet
+                .iter()
+                .any(|q| q.shift.to_bits() == r.to_bits() && q.below == below)
+            {
+                continue;
+            }
+            let Some(kept) = self.kept_at(r) else {
+                continue;
+            };
+            let places = self.kept.places(kept);
+            let bounds = (self.sides.max_abs(), eps);
+            let quiet = Quiet::towards(d, &self.sides, (r, stats), places, bounds);
+            self.quiet.push(quiet);
+            if let Some(stats) = quiet.stats(d) {
+                return Some(stats);
+            }
+        }
+        None
     }
 
     /// Most pairs listed (and sorted) for one band: about the cost of a counting pass.
@@ -504,6 +482,66 @@ impl RankSumEvaluator {
         let magnitude = a.abs().max(b.abs());
         self.sides.x.min_gap > magnitude * f64::EPSILON
     }
+}
+
+/// The statistics at a shift that puts all but at most `few` (at most [`NEAR_END_RUNS`]) runs of `x − d`
+/// above every `y` (near the searches' lower end `min(x) − max(y)`) or below every `y` (near
+/// the upper end `max(x) − min(y)`), where they need no pass: those runs are placed one at a
+/// time by binary search, the others all at once. (At the ends themselves rounding can leave
+/// `max(x) − d` just above `min(y)` or `min(x) − d` just below `max(y)`.) `None` for any
+/// other shift. Also writes the place of every run of `x` to `places`.
+fn near_the_ends(sides: &Sides, few: usize, d: f64, places: &mut [u32]) -> Option<Counts> {
+    let (xv, yv) = (sides.x.values(), sides.y.values());
+    let (&y_min, &y_max) = (yv.first()?, yv.last()?);
+    // Near the lower end when the run `few` places from the first is above every y, near
+    // the upper one when the run `few` places from the last is below every y.
+    let lower = *xv.get(few)? - d > y_max;
+    if !lower && *xv.get(xv.len().checked_sub(few + 1)?)? - d >= y_min {
+        return None;
+    }
+    let (xb, yb) = (&sides.x.below, &sides.y.below);
+    let mut stats = Counts {
+        less: 0,
+        equal: 0,
+        ties: sides.base_ties(),
+    };
+    // Places run `i` at `v = x_i − d` and scores it, with its ties; at or beyond an end of
+    // `y` (the searches' ends themselves, typically) without a search.
+    let mut place = |i: usize, v: f64| -> Option<u32> {
+        let p = if v <= y_min {
+            0
+        } else if v >= y_max {
+            yv.len() - usize::from(v == y_max)
+        } else {
+            yv.partition_point(|&y| y < v)
+        };
+        stats.less += sides.x.count(i) * *yb.get(p)?;
+        if yv.get(p) == Some(&v) {
+            let (equal, ties) = sides.joined_ties(i, p);
+            stats.equal += equal;
+            stats.ties += ties;
+        }
+        u32::try_from(p).ok()
+    };
+    if lower {
+        // Runs from the first above every y are above all of them.
+        places.fill(u32::try_from(yv.len()).ok()?);
+        let above = (0..xv.len()).find(|&i| xv[i] - d > y_max)?;
+        for (i, at) in places.iter_mut().enumerate().take(above) {
+            *at = place(i, xv[i] - d)?;
+        }
+        let values_above = xb.last()? - xb.get(above)?;
+        stats.less += values_above * *yb.last()?;
+    } else {
+        // Runs up to the last below every y have none below them.
+        places.fill(0);
+        let below = (0..xv.len()).rev().find(|&i| xv[i] - d < y_min);
+        let first = below.map_or(0, |i| i + 1);
+        for (i, at) in places.iter_mut().enumerate().skip(first) {
+            *at = place(i, xv[i] - d)?;
+        }
+    }
+    Some(stats)
 }
 
 #[cfg(test)]
@@ -821,7 +859,7 @@ mod props {
                     continue;
                 }
                 let mut places = vec![0; e.sides.x.len()];
-                if let Some(stats) = e.near_the_ends(d, &mut places) {
+                if let Some(stats) = near_the_ends(&e.sides, e.near_end_runs, d, &mut places) {
                     prop_assert_eq!(stats.widen(), merged_rank_stats(&x, &y, d), "d {}", d);
                     let mut passed = vec![0; e.sides.x.len()];
                     if let Some(counted) = lanes::count(&e.sides, d, &mut passed) {
