@@ -37,7 +37,8 @@
 //! million values a side are nearly all tied) and otherwise takes the general merge, which
 //! handles every case in 128 bits: [`merged_rank_stats`] over the runs of both samples, in
 //! O(n' + m') (`merged_run_stats`). Memory beyond the runs: the places of two passes (a `u32`
-//! per run of `x`; of up to 16 passes, 4 KB, on heavily tied data) and at most `n' + m'` listed pairs (16 bytes each), for `n'`, `m'` runs.
+//! per run of `x`; on heavily tied data as many passes' as fit 4 KB, up to 16) and at most
+//! `n' + m'` listed pairs (16 bytes each), for `n'`, `m'` runs.
 //! Time: a band is gathered only when it holds about [`CLUSTER_READ`] × (n' + m')
 //! pairs of runs or fewer, so gathering costs about a pass or two.
 
