@@ -17,14 +17,14 @@ impl SortedSample {
     ///
     /// From 256 values, values holding at most 64 distinct ones (counts, flags, error rates)
     /// are sorted by counting them in a small table (giving up, on other data, after about
-    /// as many values). Otherwise the sort runs on integer keys whose order is `total_cmp`'s (the sign bit flipped for
-    /// positive values, all bits for negative ones), which sorts 1.1–1.5× faster than
-    /// `sort_unstable_by(f64::total_cmp)`; values `total_cmp` calls equal have the same bits, so
-    /// the result is the same. Between 256 and 8 192 values the keys are first distributed
-    /// into buckets by value and an insertion sort finishes (the standard sort takes over when
-    /// a bucket holds more than 32 keys). The input's allocation is reused, except in the
-    /// bucketed case, which copies the keys into a second vector of the same size. An empty
-    /// vector gives an empty sample.
+    /// as many values). Otherwise the sort runs on integer keys whose order is `total_cmp`'s
+    /// (the sign bit flipped for positive values, all bits for negative ones), which sorts
+    /// 1.1–1.5× faster than `sort_unstable_by(f64::total_cmp)`; values `total_cmp` calls equal
+    /// have the same bits, so the result is the same. Between 256 and 8 192 values the keys are
+    /// first distributed into buckets by value and an insertion sort finishes (the standard
+    /// sort takes over when a bucket holds more than 32 keys). The input's allocation is
+    /// reused, except in the bucketed case, which copies the keys into a second vector of the
+    /// same size. An empty vector gives an empty sample.
     ///
     /// # Errors
     /// [`StatsError::NaN`] if any value is NaN.

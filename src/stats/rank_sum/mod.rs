@@ -175,7 +175,8 @@ const CLUSTER_READ: u64 = 4;
 const NEAR_END_RUNS: usize = 32;
 
 /// The last passes whose places a band may be gathered from: keeping more made bands gather
-/// more often, and over about 30 runs a side that costs more than the passes it saves.
+/// more often, and over about 30 runs a side that costs more than the passes it saves (on
+/// latency-like data at 1 000 points, 49 → 52 µs an interval, though 6% fewer passes).
 const BAND_PASSES: usize = 2;
 
 /// Bytes of places kept on heavily tied data (see [`passes_kept`]).
