@@ -225,9 +225,9 @@ pub(crate) struct RankSumEvaluator {
     /// `ε` of [`bands`], or `None` when the values are too large or too small for bands.
     eps: Option<f64>,
     fast_possible: bool,
-    /// Runs of `x` that [`near_the_ends`] may place one at a time: about as
-    /// many as cost a pass (a binary search costs about log₂ m' steps, a pass about n'/4), at
-    /// least 1, at most [`NEAR_END_RUNS`], and fewer than the runs of `x`.
+    /// Runs of `x` that [`near_the_ends`] may place one at a time: about as many as cost a pass
+    /// (a binary search costs about log₂ m' steps, a pass about n'/4), at least 1, at most
+    /// [`NEAR_END_RUNS`], and fewer than the runs of `x`.
     near_end_runs: usize,
     /// Working space of band gathering, kept from one gathering to the next.
     scratch: Vec<u32>,
@@ -393,13 +393,9 @@ impl RankSumEvaluator {
     /// The slot of [`KeptPlaces`] holding the places at the shift `v`: those of its pass, or, for
     /// a shift answered inside a quiet interval, those of the interval's shift (the same places).
     fn kept_at(&self, v: f64) -> Option<usize> {
-        self.passed_at(v)
-            .or_else(|| self.passed_at(self.quiet.iter().find(|q| q.holds(v))?.shift))
-    }
-
-    /// The slot of [`KeptPlaces`] holding the places of the pass at the shift `v`.
-    fn passed_at(&self, v: f64) -> Option<usize> {
-        self.kept.slot_of(v)
+        let kept = &self.kept;
+        kept.slot_of(v)
+            .or_else(|| kept.slot_of(self.quiet.iter().find(|q| q.holds(v))?.shift))
     }
 
     /// True for a shift within ±2M, `M` the largest |value|: where the error bounds of bands
@@ -423,10 +419,8 @@ impl RankSumEvaluator {
             at.checked_sub(1).and_then(|k| self.known.get(k)),
             self.known.get(at),
         ];
-        let usable = |k: &&(f64, Counts)| {
-            let r = k.0;
-            (r - d).abs() < gate && self.near(r) && self.near(d)
-        };
+        let usable =
+            |&&(r, _): &&(f64, Counts)| (r - d).abs() < gate && self.near(r) && self.near(d);
         let [mut first, mut second] = neighbours.map(|k| k.filter(usable).copied());
         if let (Some(a), Some(b)) = (first, second) {
             if (b.0 - d).abs() < (a.0 - d).abs() {
@@ -486,10 +480,10 @@ impl RankSumEvaluator {
     }
 }
 
-/// The statistics at a shift that puts all but at most `few` (at most [`NEAR_END_RUNS`]) runs of `x − d`
-/// above every `y` (near the searches' lower end `min(x) − max(y)`) or below every `y` (near
-/// the upper end `max(x) − min(y)`), where they need no pass: those runs are placed one at a
-/// time by binary search, the others all at once. (At the ends themselves rounding can leave
+/// The statistics at a shift that puts all but at most `few` (at most [`NEAR_END_RUNS`]) runs
+/// of `x − d` above every `y` (near the searches' lower end `min(x) − max(y)`) or below every
+/// `y` (near the upper end `max(x) − min(y)`), where they need no pass: those runs are placed
+/// one at a time by binary search, the others all at once. (At the ends themselves rounding can leave
 /// `max(x) − d` just above `min(y)` or `min(x) − d` just below `max(y)`.) `None` for any
 /// other shift. Also writes the place of every run of `x` to `places`.
 fn near_the_ends(sides: &Sides, few: usize, d: f64, places: &mut [u32]) -> Option<Counts> {

@@ -20,6 +20,8 @@ pub(super) struct KeptPlaces {
     begun: usize,
     /// The slot of the next pass.
     next: usize,
+    /// The slot the last pass begun writes.
+    filling: usize,
 }
 
 impl KeptPlaces {
@@ -37,6 +39,7 @@ impl KeptPlaces {
     /// until [`KeptPlaces::commit`].
     pub(super) fn begin(&mut self) -> &mut [u32] {
         let slot = self.next;
+        self.filling = slot;
         self.next = if slot + 1 == self.slots { 0 } else { slot + 1 };
         self.begun += 1;
         if self.buffer.is_empty() {
@@ -58,12 +61,7 @@ impl KeptPlaces {
 
     /// Marks the places written since the last [`KeptPlaces::begin`] as those at shift `d`.
     pub(super) fn commit(&mut self, d: f64) {
-        let last = if self.next == 0 {
-            self.slots - 1
-        } else {
-            self.next - 1
-        };
-        if let Some(shift) = self.shifts.get_mut(last) {
+        if let Some(shift) = self.shifts.get_mut(self.filling) {
             *shift = d;
         }
     }
