@@ -17,9 +17,9 @@
 //!   above (below) every `y`; those few are placed by binary search, the others at once;
 //! - from a [`bands::Band`], when the two answered shifts around it have few pairs between them
 //!   (the last steps of each search, where Brent's method creeps up on the root): the pairs of
-//!   runs whose difference lies in that band are gathered once — listed and sorted, or, when
-//!   they all share one difference, summed — and each later shift in the band costs a binary
-//!   search and the pairs near it, or nothing;
+//!   runs whose difference lies in that band are gathered once — listed, or, when they all
+//!   share one difference, summed — and each later shift in the band costs a scan of the
+//!   listed differences and the pairs near it, or nothing;
 //! - from a [`quiet::Quiet`] interval, when it lies between an answered shift and the nearest
 //!   pair difference on its side, where nothing changes: on data on a grid Brent's method
 //!   often creeps in steps smaller than the grid while its bracket is still wide. An interval
@@ -450,7 +450,7 @@ impl RankSumEvaluator {
         None
     }
 
-    /// Most pairs listed (and sorted) for one band: about the cost of a counting pass.
+    /// Most pairs listed for one band: about the cost of a counting pass.
     fn band_budget(&self) -> usize {
         ((self.sides.x.len() + self.sides.y.len()) / 2).max(32)
     }
