@@ -11,7 +11,7 @@
 //!   sum. O((n + m) log(n + m)) and an allocation per call. Kept as the test oracle.
 //!
 //! [`kayenta_interval`], which the judge uses, evaluates the z-function through an evaluator
-//! that remembers every shift it has answered across the three root searches and answers a new
+//! that remembers the shifts it has answered across the three root searches and answers a new
 //! one without a full pass where it can: at the two ends directly, inside a narrow bracket
 //! from the few pairs of values whose difference lies in it, and between an answered shift and
 //! the nearest pair differences around it, where nothing changes (see the `rank_sum` module).
@@ -189,7 +189,7 @@ pub fn kayenta_interval(
     check_non_empty(x, y)?;
     let (xs, ys) = (x.as_slice(), y.as_slice());
     let (n, m) = (xs.len() as f64, ys.len() as f64);
-    // The evaluator remembers every shift: the three root searches share their two ends and
+    // The evaluator remembers the shifts: the three root searches share their two ends and
     // the later ones start from what the earlier ones learned.
     let mut evaluator = RankSumEvaluator::new(xs, ys);
     // The tie term is the same at most shifts (only ties between an `x − d` and a `y` change
