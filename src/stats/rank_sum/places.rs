@@ -14,13 +14,10 @@ pub(super) struct KeptPlaces {
     /// The shift of each slot used so far; NaN while a slot is being filled (no shift looked up
     /// is NaN, so a pass that fails leaves no places behind).
     shifts: Vec<f64>,
-    /// The number of the pass (counted from 1) in each slot used so far.
-    numbers: Vec<usize>,
-    /// Passes begun so far.
-    begun: usize,
     /// The slot of the next pass.
     next: usize,
-    /// The slot the last pass begun writes.
+    /// The slot the last pass begun writes. Slots are filled in turn, so the slot `k` places
+    /// before it (cyclically) holds the pass begun `k` passes before.
     filling: usize,
 }
 
@@ -41,7 +38,6 @@ impl KeptPlaces {
         let slot = self.next;
         self.filling = slot;
         self.next = if slot + 1 == self.slots { 0 } else { slot + 1 };
-        self.begun += 1;
         if self.buffer.is_empty() {
             self.buffer.reserve_exact(self.slots * self.width);
         }
@@ -49,12 +45,10 @@ impl KeptPlaces {
         if self.buffer.len() < range.end {
             self.buffer.resize(range.end, 0);
         }
-        if slot < self.shifts.len() {
-            self.shifts[slot] = f64::NAN;
-            self.numbers[slot] = self.begun;
+        if let Some(shift) = self.shifts.get_mut(slot) {
+            *shift = f64::NAN;
         } else {
             self.shifts.push(f64::NAN);
-            self.numbers.push(self.begun);
         }
         &mut self.buffer[range]
     }
@@ -73,9 +67,8 @@ impl KeptPlaces {
 
     /// True when `slot` holds one of the last `passes` passes' places.
     pub(super) fn is_recent(&self, slot: usize, passes: usize) -> bool {
-        self.numbers
-            .get(slot)
-            .is_some_and(|&number| self.begun - number < passes)
+        // (Slots in use are below `slots`, so the subtraction cannot underflow.)
+        slot < self.shifts.len() && (self.filling + self.slots - slot) % self.slots < passes
     }
 
     /// The places in `slot`.
