@@ -84,6 +84,8 @@ pub mod source;
 pub mod stats;
 
 mod error;
+#[cfg(test)]
+mod test_support;
 
 pub use error::{parse_json, ConfigError, JudgeError, ParseError};
 pub use judge::{judge, judge_with};

@@ -5,5 +5,7 @@ mod conformance;
 mod props;
 mod regression;
 mod stream;
+#[path = "../src/test_support.rs"]
+mod test_support;
 mod v1_judge;
 mod wire;

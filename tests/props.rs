@@ -289,7 +289,7 @@ fn summary_by_folds(values: &[f64]) -> [u64; 5] {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(crate::test_support::soaked(512))]
 
     /// A prepared series' summary and mean are those of its values computed pass by pass, after
     /// NaN handling and outlier removal (signed zeros, ties and ±∞ included).
@@ -448,7 +448,7 @@ fn latency_sample(max: usize) -> impl Strategy<Value = Vec<f64>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(crate::test_support::soaked(64))]
 
     /// Larger samples (up to 600 a side), where most z-function evaluations are answered from
     /// remembered shifts and listed bands rather than counting passes: still bit-identical to
@@ -483,7 +483,7 @@ fn heavily_tied_sample() -> impl Strategy<Value = Vec<f64>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #![proptest_config(crate::test_support::soaked(48))]
 
     /// Heavily tied samples (counted rather than sorted; quiet intervals from the places of
     /// passes long before): the sorted sample is the standard sort's, bit for bit, and the

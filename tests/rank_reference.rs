@@ -20,6 +20,9 @@ use canary_judge::stats::{kth_pairwise_difference, rank_test, RankTestError};
 use proptest::prelude::*;
 use serde_json::Value;
 
+#[path = "../src/test_support.rs"]
+mod test_support;
+
 const P_REL: f64 = 1e-9;
 const EXACT_REL: f64 = 1e-9;
 const R_ROOT_TOL: f64 = 1e-4;
@@ -318,7 +321,7 @@ fn r_qwilcox(p: f64, n: usize, m: usize) -> usize {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+    #![proptest_config(test_support::soaked(400))]
 
     /// The k-th pairwise difference equals the sorted list's, bit for bit.
     #[test]

@@ -618,7 +618,7 @@ mod tests {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+        #![proptest_config(crate::test_support::soaked(1000))]
 
         /// The scalar comparisons (taken where AVX2 is missing) and the pass this machine takes
         /// give the plain merge's statistics and the same places.

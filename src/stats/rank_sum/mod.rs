@@ -785,7 +785,7 @@ mod props {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+        #![proptest_config(crate::test_support::soaked(2000))]
 
         /// The merge over runs equals the merge over values, bit for bit, for any samples
         /// (empty, both zeros, infinities) and shifts, including those where distinct `x`
@@ -817,7 +817,7 @@ mod props {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+        #![proptest_config(crate::test_support::soaked(300))]
 
         /// Brent-like creeping: many small steps from a shift, smaller and larger than the gaps
         /// between values, some landing on exact differences; quiet intervals, bands and passes
@@ -847,7 +847,7 @@ mod props {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 500, ..ProptestConfig::default() })]
+        #![proptest_config(crate::test_support::soaked(500))]
 
         /// Shifts near either end of the range (the smallest and largest pair differences, a
         /// few ulps off them) answered without a pass equal the plain merge, with the places a
@@ -898,7 +898,7 @@ mod props {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+        #![proptest_config(crate::test_support::soaked(300))]
 
         /// Root-search-like sequences of shifts (brackets that narrow towards a point, steps of
         /// a few ulps, several searches over the same samples), answered from remembered
