@@ -486,7 +486,10 @@ mod tests {
         /// distinct, sorted past that): the same order, bit for bit, or the NaN error.
         #[test]
         fn few_distinct_doubles_order_like_total_cmp(
-            pool in prop::collection::vec(prop_oneof![any::<u64>(), Just(u64::MAX), Just(0), Just(1 << 63)], 1..70),
+            pool in prop::collection::vec(
+                prop_oneof![any::<u64>(), Just(u64::MAX), Just(0), Just(1 << 63)],
+                1..70,
+            ),
             picks in prop::collection::vec(any::<prop::sample::Index>(), 256..600),
         ) {
             let v: Vec<f64> = picks.iter().map(|i| f64::from_bits(*i.get(&pool))).collect();

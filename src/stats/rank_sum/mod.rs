@@ -498,9 +498,9 @@ impl RankSumEvaluator {
 /// The statistics at a shift that puts all but at most `few` (at most [`NEAR_END_RUNS`]) runs
 /// of `x − d` above every `y` (near the searches' lower end `min(x) − max(y)`) or below every
 /// `y` (near the upper end `max(x) − min(y)`), where they need no pass: those runs are placed
-/// one at a time by binary search, the others all at once. (At the ends themselves rounding can leave
-/// `max(x) − d` just above `min(y)` or `min(x) − d` just below `max(y)`.) `None` for any
-/// other shift. Also writes the place of every run of `x` to `places`.
+/// one at a time by binary search, the others all at once. (At the ends themselves rounding
+/// can leave `max(x) − d` just above `min(y)` or `min(x) − d` just below `max(y)`.) `None` for
+/// any other shift. Also writes the place of every run of `x` to `places`.
 fn near_the_ends(sides: &Sides, few: usize, d: f64, places: &mut [u32]) -> Option<Counts> {
     let (xv, yv) = (sides.x.values(), sides.y.values());
     let (&y_min, &y_max) = (yv.first()?, yv.last()?);

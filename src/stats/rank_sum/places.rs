@@ -14,10 +14,9 @@ pub(super) struct KeptPlaces {
     /// The shift of each slot used so far; NaN while a slot is being filled (no shift looked up
     /// is NaN, so a pass that fails leaves no places behind).
     shifts: Vec<f64>,
-    /// The slot of the next pass.
-    next: usize,
-    /// The slot the last pass begun writes. Slots are filled in turn, so the slot `k` places
-    /// before it (cyclically) holds the pass begun `k` passes before.
+    /// The slot the last pass begun writes (0 before the first). Slots are filled in turn, so
+    /// the slot `k` places before it (cyclically) holds the pass begun `k` passes before, and
+    /// the next pass takes the one after it.
     filling: usize,
 }
 
@@ -35,9 +34,13 @@ impl KeptPlaces {
     /// used; its contents are stale until the pass writes them, and it is found by no shift
     /// until [`KeptPlaces::commit`].
     pub(super) fn begin(&mut self) -> &mut [u32] {
-        let slot = self.next;
+        let after = self.filling + 1;
+        let slot = if self.shifts.is_empty() || after == self.slots {
+            0
+        } else {
+            after
+        };
         self.filling = slot;
-        self.next = if slot + 1 == self.slots { 0 } else { slot + 1 };
         if self.buffer.is_empty() {
             self.buffer.reserve_exact(self.slots * self.width);
         }
