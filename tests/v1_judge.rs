@@ -31,6 +31,7 @@ impl Rng {
     }
 }
 
+#[derive(Clone)]
 struct Metric {
     name: &'static str,
     canary: Value,
@@ -456,6 +457,71 @@ fn bad_settings_are_named() {
             .contains("classifier.multipleTesting")
     );
     assert!(err(judge(json!({}), json!({"confidence": 1.5}))).contains("classifier.confidence"));
+}
+
+#[test]
+fn group_weights_that_would_leave_0_to_100_are_refused() {
+    let mut rng = Rng(21);
+    let base = rng.series(60, 100.0, 2.0);
+    let canary = rng.series(60, 100.0, 2.0);
+    let mut a = metric("a", json!({}));
+    a.groups = vec!["g1"];
+    let mut b = metric("b", json!({}));
+    b.groups = vec!["g2"];
+    let pairs: [(&str, Value, &[f64], &[f64]); 2] = [
+        ("a", json!({}), &base, &canary),
+        ("b", json!({}), &base, &canary),
+    ];
+    let with = |weights: Value| {
+        request(
+            &[a.clone(), b.clone()],
+            &pairs,
+            json!({"groupWeights": weights}),
+        )
+    };
+    let refused = |weights: Value, needle: &str, kayenta_score: f64| {
+        let req = with(weights);
+        for name in ["canary-judge-v1", "canary-judge-sequential-v1"] {
+            let e = judge_with(Some(name), &req)
+                .expect_err("refused")
+                .to_string();
+            assert!(
+                e.contains("canaryConfig.classifier.groupWeights") && e.contains(needle),
+                "{name}: {e}"
+            );
+        }
+        // Kayenta's judge takes them, as Kayenta does, and scores both passing groups with
+        // them as weights: nonsense like 45 or 120 for a canary that passed everything.
+        let k = netflix_aca_judge(&req).expect("Kayenta's judge accepts them");
+        assert_eq!(k.score.score, kayenta_score, "{needle}");
+    };
+    refused(json!({"g1": -5, "g2": 50}), "group 'g1' is -5", 45.0);
+    refused(
+        json!({"g1": 60, "g2": 60}),
+        "add up to 120, more than 100",
+        120.0,
+    );
+    refused(json!({"g1": 1e308, "g2": 0}), "add up to 1e308", 1e308);
+
+    // Up to 100 is judged; so is less (unweighted groups share the rest, or it is lost).
+    for weights in [
+        json!({"g1": 33.33, "g2": 66.67}),
+        json!({"g1": 0, "g2": 100}),
+        json!({"g1": 40}),
+    ] {
+        let r = canary_judge_v1(&with(weights.clone())).expect("judged");
+        assert!(
+            (0.0..=100.0).contains(&r.score.score),
+            "{weights}: {}",
+            r.score.score
+        );
+    }
+    // Tenths that add up to 100 exactly in decimal, but to 100.00000000000001 in doubles (in
+    // the order of the keys, which is the order of the sum).
+    let tenths = [27.6, 16.0, 13.8, 21.8, 6.4, 14.4];
+    assert!(tenths.iter().fold(0.0, |acc, w| acc + w) > 100.0);
+    let weights = json!({"g1": 27.6, "g2": 16.0, "g3": 13.8, "g4": 21.8, "g5": 6.4, "g6": 14.4});
+    canary_judge_v1(&with(weights)).expect("weights adding up to 100 in decimal are judged");
 }
 
 #[test]

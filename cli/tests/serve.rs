@@ -100,6 +100,17 @@ async fn remote_judge_contract() {
             .contains("analysisConfigurations.canary.test"),
         "{body}"
     );
+    // Group weights adding up to more than 100 would let its score leave 0–100.
+    let mut bad: Value = serde_json::from_str(&v1).expect("json");
+    bad["canaryConfig"]["classifier"]["groupWeights"]["errors"] = json!(60);
+    let (status, body) = post(&client, &format!("{}/judge", server.base), bad.to_string()).await;
+    assert_eq!(status, 400, "{body}");
+    let message = body["error"]["message"].as_str().expect("message");
+    assert!(
+        message.contains("canaryConfig.classifier.groupWeights")
+            && message.contains("add up to 130"),
+        "{body}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -174,6 +174,7 @@ struct Judged {
 /// ([`SequentialMetricSettings::read`]).
 pub fn canary_judge_sequential(request: &JudgeRequest) -> Result<CanaryJudgeResult, JudgeError> {
     let classifier = checked_classifier(request)?;
+    score::check_weights(&classifier.group_weights)?;
     let judgement = SequentialClassifierSettings::read(&classifier.other)?;
     let alpha = 1.0 - judgement.confidence;
     let config = &request.canary_config;

@@ -2,6 +2,7 @@
 //! verdicts and reasons, and "not yet" instead of a failure when nothing could be judged.
 
 use super::explain::sig;
+use crate::error::JudgeError;
 use crate::judge::round_half_up;
 use crate::model::{
     CanaryJudgeGroupScore, CanaryJudgeScore, Classification, GroupWeights, ScoreThresholds, Verdict,
@@ -46,6 +47,49 @@ impl Scored<'_> {
         } else {
             format!("{} ({})", self.name, self.classification)
         }
+    }
+}
+
+/// Refuses group weights the improved judges cannot score with: a negative weight, or configured
+/// weights adding up to more than 100 (with a slack of 10⁻⁸ for decimal weights whose sum in
+/// doubles is 100.00000000000001, as tenths can be). Either would let the score leave 0–100,
+/// so that the thresholds no longer mean what they say; Kayenta's judge accepts both. Weights
+/// adding up to less than 100 are taken as Kayenta takes them: unweighted groups share the
+/// rest, and with none the rest is lost. The weights are finite here
+/// ([`checked_classifier`](crate::judge::checked_classifier)); a sum that overflows is `inf`,
+/// more than 100.
+///
+/// # Errors
+/// [`JudgeError::InvalidClassifierSetting`] on `groupWeights`, naming the group or the total.
+pub(crate) fn check_weights(weights: &GroupWeights) -> Result<(), JudgeError> {
+    if let Some((group, w)) = weights.0.iter().find(|(_, w)| *w < 0.0) {
+        return Err(JudgeError::InvalidClassifierSetting {
+            field: "groupWeights",
+            problem: format!(
+                "the weight of group '{group}' is {}, below 0: the score would not stay within 0–100",
+                plain(*w)
+            ),
+        });
+    }
+    let total = weights.total();
+    if total > 100.0 * (1.0 + 1e-10) {
+        return Err(JudgeError::InvalidClassifierSetting {
+            field: "groupWeights",
+            problem: format!(
+                "the weights add up to {}, more than 100: the score would not stay within 0–100",
+                plain(total)
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// A weight as the config would write it: `120`, `-5`, `33.335`, `1e308`.
+fn plain(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:?}")
     }
 }
 
