@@ -525,6 +525,27 @@ fn group_weights_that_would_leave_0_to_100_are_refused() {
 }
 
 #[test]
+fn values_near_the_largest_double_are_explained_in_numbers() {
+    // Both signs at ±f64::MAX: plain sums overflow (∞ − ∞), and the reason once read
+    // "canary NaN". One more +MAX in the canary is no significant change.
+    let max = f64::MAX;
+    let base: Vec<f64> = (0..60).map(|i| if i < 30 { max } else { -max }).collect();
+    let canary: Vec<f64> = (0..60).map(|i| if i < 31 { max } else { -max }).collect();
+    let r = canary_judge_v1(&request(
+        &[metric("m", json!({"test": "rank"}))],
+        &[("m", json!({}), &base, &canary)],
+        json!({}),
+    ))
+    .expect("judged");
+    let result = &r.results[0];
+    let reason = result.classification_reason.as_deref().unwrap_or("");
+    assert_eq!(result.classification, Classification::Pass, "{reason}");
+    assert!(!reason.contains("NaN"), "{reason}");
+    let e = evidence(&r, 0);
+    assert!(e.estimate.is_some_and(f64::is_finite), "{e:?}");
+}
+
+#[test]
 fn output_is_deterministic_and_round_trips() {
     let mut rng = Rng(21);
     let (b, c) = (rng.series(80, 50.0, 3.0), rng.series(80, 53.0, 3.0));

@@ -105,13 +105,25 @@ pub(crate) fn relative(change: f64, level: f64) -> f64 {
     }
 }
 
+/// The mean of finite values, never overflowing: Kayenta's [`mean`] when its sums stay finite,
+/// else the sum of `x / n` (values near ±1.8e308 of both signs, where the plain sum gives ±∞
+/// or NaN and an explanation would read "canary NaN"). Empty: NaN.
+fn finite_values_mean(values: &[f64]) -> f64 {
+    let m = mean(values);
+    if m.is_finite() || values.is_empty() {
+        return m;
+    }
+    let n = values.len() as f64;
+    values.iter().fold(0.0, |acc, &x| acc + x / n)
+}
+
 /// The baseline's level for relative changes: its median, or its mean when the median is 0.
 fn level(sorted: &SortedSample, values: &[f64]) -> f64 {
     let median = percentile(sorted, 50.0).unwrap_or(f64::NAN);
     if median != 0.0 {
         median
     } else {
-        mean(values)
+        finite_values_mean(values)
     }
 }
 
@@ -163,7 +175,10 @@ pub(super) fn continuous(
                 // then measured by the means, so a real change is not read as "no change".
                 let (estimate, level, detail) =
                     if r.estimate == 0.0 && r.lower <= 0.0 && r.upper >= 0.0 {
-                        let (mc, mb) = (mean(experiment.values()), mean(control.values()));
+                        let (mc, mb) = (
+                            finite_values_mean(experiment.values()),
+                            finite_values_mean(control.values()),
+                        );
                         (mc - mb, mb, "mean change (the median shift is 0)")
                     } else {
                         (r.estimate, level, "median shift")
@@ -438,7 +453,7 @@ pub(super) fn threshold(
     analysis: &mut Analysis,
 ) -> Option<ThresholdHit> {
     let (value, name) = match rule.aggregate {
-        Aggregate::Mean => (mean(experiment.values()), "mean".to_string()),
+        Aggregate::Mean => (finite_values_mean(experiment.values()), "mean".to_string()),
         Aggregate::Percentile(p) => (
             percentile(experiment.sorted(), p).unwrap_or(f64::NAN),
             format!("p{p}"),
