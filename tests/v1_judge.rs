@@ -443,6 +443,18 @@ fn bad_settings_are_named() {
         json!({})
     ))
     .contains("effectSize.allowedIncrease"));
+    for ratio in [0.0, -3.0, 1.5] {
+        assert!(err(judge(
+            json!({"effectSize": {"allowedDecrease": ratio, "criticalDecrease": 0.5}}),
+            json!({})
+        ))
+        .contains("effectSize.allowedDecrease: must be a ratio in (0, 1]"));
+        assert!(err(judge(
+            json!({"effectSize": {"criticalDecrease": ratio}}),
+            json!({})
+        ))
+        .contains("effectSize.criticalDecrease"));
+    }
     assert!(
         err(judge(json!({"threshold": {"aggregate": "p0"}}), json!({})))
             .contains("threshold.aggregate")

@@ -285,12 +285,13 @@ impl V1MetricSettings {
                 return Ok(DEFAULT_MARGIN);
             }
             let m = if up { ratio - 1.0 } else { 1.0 - ratio };
-            if !(m.is_finite() && m >= 0.0) {
+            // A decrease ratio of 0 or less would allow a fall of 100% or more.
+            if !(m.is_finite() && m >= 0.0 && (up || ratio > 0.0)) {
                 return Err(reader.invalid(
                     &format!("effectSize.{key}"),
                     format!(
-                        "must be a ratio {} 1 (e.g. {}), got {ratio}",
-                        if up { "≥" } else { "in (0," },
+                        "must be a ratio {} (e.g. {}), got {ratio}",
+                        if up { "≥ 1" } else { "in (0, 1]" },
                         if up { "1.1 for +10%" } else { "0.9 for −10%" }
                     ),
                 ));
