@@ -240,6 +240,25 @@ fn wrong_types_are_named() {
     v["canaryConfig"]["classifier"]["groupWeights"]["g"] = json!("heavy");
     let err = parse(&v).expect_err("text weight");
     assert_eq!(err.path(), "canaryConfig.classifier.groupWeights.g");
+
+    // A repeated group (JSON text: a `Value` cannot hold one) is refused, naming it.
+    let text = serde_json::to_string(&request(
+        metric(json!({})),
+        json!({"control": [1.0], "experiment": [2.0]}),
+    ))
+    .expect("json")
+    .replace(
+        r#""groupWeights":{"g":100}"#,
+        r#""groupWeights":{"g":30,"h":40,"g":30}"#,
+    );
+    assert!(text.contains(r#""g":30,"h":40,"g":30"#), "{text}");
+    let err = canary_judge::parse_request(&text).expect_err("repeated group");
+    assert_eq!(err.path(), "canaryConfig.classifier.groupWeights");
+    assert!(
+        err.to_string()
+            .contains("group 'g' is given more than once"),
+        "{err}"
+    );
 }
 
 fn setting_error(canary: Value) -> JudgeError {

@@ -209,8 +209,16 @@ impl<'de> Deserialize<'de> for GroupWeights {
                 f.write_str("a map of group name to number")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<GroupWeights, A::Error> {
-                let mut out = Vec::new();
+                let mut out: Vec<(String, f64)> = Vec::new();
+                let mut seen = std::collections::HashSet::new();
                 while let Some((k, Weight(w))) = map.next_entry::<String, Weight>()? {
+                    // Jackson would keep the last; a repeated group is nearly always a mistake
+                    // (and as with repeated fields elsewhere, we refuse rather than guess).
+                    if !seen.insert(k.clone()) {
+                        return Err(de::Error::custom(format!(
+                            "group '{k}' is given more than once"
+                        )));
+                    }
                     out.push((k, w));
                 }
                 Ok(GroupWeights(out))
