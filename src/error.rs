@@ -166,6 +166,13 @@ pub enum JudgeError {
         /// The value's text.
         value: String,
     },
+    /// Score thresholds an improved judge cannot use: outside 0–100, or `marginal` above `pass`
+    /// (Kayenta's judge takes any finite thresholds).
+    #[error("scoreThresholds: {problem}")]
+    ThresholdsOutOfRange {
+        /// What is wrong with them.
+        problem: String,
+    },
     /// A group weight is not a finite number.
     #[error("canaryConfig.classifier.groupWeights.{group} must be a finite number, got {value}")]
     InvalidGroupWeight {

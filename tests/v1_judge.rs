@@ -537,6 +537,53 @@ fn group_weights_that_would_leave_0_to_100_are_refused() {
 }
 
 #[test]
+fn thresholds_out_of_order_or_range_are_refused() {
+    // Ten points a side: "not yet", whose score is the marginal threshold. With marginal above
+    // pass that read as a Pass; with marginal 1e308 or -5 the score left 0–100.
+    let mut rng = Rng(5);
+    let base = rng.series(10, 100.0, 2.0);
+    let with = |pass: f64, marginal: f64| {
+        let mut req = request(
+            &[metric("m", json!({}))],
+            &[("m", json!({}), &base, &base)],
+            json!({}),
+        );
+        req.score_thresholds = canary_judge::model::ScoreThresholds { pass, marginal };
+        req
+    };
+    for (pass, marginal, needle) in [
+        (50.0, 75.0, "marginal (75) is above pass (50)"),
+        (95.0, 1e308, "marginal is 1e308, outside 0–100"),
+        (95.0, -5.0, "marginal is -5, outside 0–100"),
+        (101.0, 75.0, "pass is 101, outside 0–100"),
+    ] {
+        let req = with(pass, marginal);
+        for name in ["canary-judge-v1", "canary-judge-sequential-v1"] {
+            let e = judge_with(Some(name), &req)
+                .expect_err("refused")
+                .to_string();
+            assert!(
+                e.starts_with("scoreThresholds: ") && e.contains(needle),
+                "{name}: {e}"
+            );
+        }
+        netflix_aca_judge(&req).expect("Kayenta's judge takes any finite thresholds");
+    }
+    // In range and in order, "not yet" scores the marginal threshold and is Marginal, even
+    // where that score reaches the pass threshold.
+    for (pass, marginal) in [(95.0, 75.0), (75.0, 75.0), (100.0, 0.0), (0.0, 0.0)] {
+        let r = canary_judge_v1(&with(pass, marginal)).expect("judged");
+        assert_eq!(r.score.score, marginal);
+        assert_eq!(
+            r.score.classification,
+            Verdict::Marginal,
+            "{pass}/{marginal}"
+        );
+        assert!(r.score.classification_reason.starts_with("Not yet"));
+    }
+}
+
+#[test]
 fn values_near_the_largest_double_are_explained_in_numbers() {
     // Both signs at ±f64::MAX: plain sums overflow (∞ − ∞), and the reason once read
     // "canary NaN". One more +MAX in the canary is no significant change.

@@ -175,6 +175,7 @@ struct Judged {
 pub fn canary_judge_sequential(request: &JudgeRequest) -> Result<CanaryJudgeResult, JudgeError> {
     let classifier = checked_classifier(request)?;
     score::check_weights(&classifier.group_weights)?;
+    score::check_thresholds(request.score_thresholds)?;
     let judgement = SequentialClassifierSettings::read(&classifier.other)?;
     let alpha = 1.0 - judgement.confidence;
     let config = &request.canary_config;

@@ -90,8 +90,9 @@
 //! are short, the canary is "not yet": score = the marginal threshold, verdict Marginal, a reason
 //! with the counts. Groups get a verdict and a reason; the summary reason names failing metrics.
 //! Group weights must be 0 or more and add up to at most 100, so that the score stays within
-//! 0–100 ([`JudgeError::InvalidClassifierSetting`] on `groupWeights` otherwise; Kayenta's judge
-//! takes any finite weights).
+//! 0–100 ([`JudgeError::InvalidClassifierSetting`] on `groupWeights` otherwise), and the score
+//! thresholds within 0–100 with `marginal` at most `pass` ([`JudgeError::ThresholdsOutOfRange`]);
+//! Kayenta's judge takes any finite weights and thresholds.
 //!
 //! # Determinism
 //! No randomness and no parallel reductions: the same request gives the same result, bit for
@@ -140,11 +141,13 @@ struct Prepared<'a> {
 /// The checks of Kayenta's judge (thresholds, classifier, group weights, metric configs,
 /// groups, ±∞ samples), plus [`JudgeError::InvalidSetting`] /
 /// [`JudgeError::InvalidClassifierSetting`] for the new settings and for group weights below 0
-/// or adding up to more than 100, and [`JudgeError::MissingDenominator`] when a `rate` metric's
+/// or adding up to more than 100, [`JudgeError::ThresholdsOutOfRange`] for score thresholds
+/// outside 0–100 or out of order, and [`JudgeError::MissingDenominator`] when a `rate` metric's
 /// denominator has no pair with the same tags.
 pub fn canary_judge_v1(request: &JudgeRequest) -> Result<CanaryJudgeResult, JudgeError> {
     let classifier = checked_classifier(request)?;
     score::check_weights(&classifier.group_weights)?;
+    score::check_thresholds(request.score_thresholds)?;
     let judgement = V1ClassifierSettings::read(&classifier.other)?;
     let confidence = judgement.confidence;
     let alpha = 1.0 - confidence;

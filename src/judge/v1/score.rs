@@ -84,7 +84,35 @@ pub(crate) fn check_weights(weights: &GroupWeights) -> Result<(), JudgeError> {
     Ok(())
 }
 
-/// A weight as the config would write it: `120`, `-5`, `33.335`, `1e308`.
+/// Refuses score thresholds the improved judges cannot use: either outside 0–100, or `marginal`
+/// above `pass`. With those, "not yet" (score = marginal) could be a Pass or leave 0–100, and a
+/// verdict could skip Marginal. Kayenta's judge accepts any finite thresholds. Equal thresholds
+/// are fine (no Marginal band). They are finite here
+/// ([`checked_classifier`](crate::judge::checked_classifier)).
+///
+/// # Errors
+/// [`JudgeError::ThresholdsOutOfRange`], naming the threshold or both.
+pub(crate) fn check_thresholds(thresholds: ScoreThresholds) -> Result<(), JudgeError> {
+    for (field, value) in [("pass", thresholds.pass), ("marginal", thresholds.marginal)] {
+        if !(0.0..=100.0).contains(&value) {
+            return Err(JudgeError::ThresholdsOutOfRange {
+                problem: format!("{field} is {}, outside 0–100", plain(value)),
+            });
+        }
+    }
+    if thresholds.marginal > thresholds.pass {
+        return Err(JudgeError::ThresholdsOutOfRange {
+            problem: format!(
+                "marginal ({}) is above pass ({})",
+                plain(thresholds.marginal),
+                plain(thresholds.pass)
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// A weight or threshold as the config would write it: `120`, `-5`, `33.335`, `1e308`.
 fn plain(x: f64) -> String {
     if x.fract() == 0.0 && x.abs() < 1e15 {
         format!("{x:.0}")
@@ -110,7 +138,8 @@ fn verdict(score: f64, thresholds: ScoreThresholds) -> Verdict {
 ///    short of data) fails the canary: score 0, reason `Canary Failed: <its reason>`;
 /// 3. 50% or more results without data (insufficient data does not count here) fail it;
 /// 4. when no result could be scored and some are short of data, the canary is "not yet":
-///    score = the marginal threshold, verdict Marginal, a reason naming the counts;
+///    score = the marginal threshold, verdict Marginal (also when it equals the pass
+///    threshold), a reason naming the counts;
 /// 5. otherwise each group scores `100 × Σw(Pass) / Σw(Pass, High, Low, NodataFailMetric)` with
 ///    each result's weight `w`, and the summary is Kayenta's weighted sum of group scores
 ///    (groups with nothing scored count as 100), rounded half-up to 2 decimals.
@@ -209,7 +238,8 @@ pub(crate) fn score(
             group_scores,
             CanaryJudgeScore {
                 score: marginal,
-                classification: verdict(marginal, thresholds),
+                // Marginal even when `pass` equals `marginal`: "not yet" is never a Pass.
+                classification: Verdict::Marginal,
                 classification_reason: format!(
                     "Not yet: more data needed before judging: {}",
                     short
