@@ -537,6 +537,35 @@ fn group_weights_that_would_leave_0_to_100_are_refused() {
 }
 
 #[test]
+fn a_threshold_on_values_near_the_largest_double_is_checked() {
+    // ±f64::MAX alternating: the median's interpolation overflowed to ∞ (or 0 × ∞ = NaN), and a
+    // non-finite aggregate was read as "within its threshold". The median is 0.
+    let max = f64::MAX;
+    let base = vec![1.0; 60];
+    let canary: Vec<f64> = (0..60)
+        .map(|i| if i % 2 == 0 { max } else { -max })
+        .collect();
+    for (rule, label) in [
+        (json!({"aggregate": "p50", "min": 1}), Classification::Low),
+        (json!({"aggregate": "p50", "max": -1}), Classification::High),
+    ] {
+        let cfg = json!({"test": "threshold", "threshold": rule.clone()});
+        let r = canary_judge_v1(&request(
+            &[metric("m", cfg)],
+            &[("m", json!({}), &base, &canary)],
+            json!({}),
+        ))
+        .expect("judged");
+        let reason = r.results[0]
+            .classification_reason
+            .clone()
+            .unwrap_or_default();
+        assert_eq!(r.results[0].classification, label, "{rule}: {reason}");
+        assert!(reason.contains("p50 = 0"), "{reason}");
+    }
+}
+
+#[test]
 fn thresholds_out_of_order_or_range_are_refused() {
     // Ten points a side: "not yet", whose score is the marginal threshold. With marginal above
     // pass that read as a Pass; with marginal 1e308 or -5 the score left 0–100.

@@ -29,7 +29,7 @@ pub use mann_whitney::{
 pub use normal::{erf_inv, normal_quantile};
 pub(crate) use outliers::iqr_fences as outliers_fences;
 pub use outliers::{iqr_outliers, ksigma_outliers};
-pub use percentile::percentile;
+pub use percentile::{percentile, percentile_no_overflow};
 pub use quantile_ci::{
     order_statistic_ranks, quantile_interval, quantile_shift, QuantileError, QuantileInterval,
     QuantileShift,

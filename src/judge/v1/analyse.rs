@@ -4,7 +4,9 @@ use super::settings::{Aggregate, TestChoice, ThresholdRule, V1MetricSettings};
 use crate::judge::settings::Direction;
 use crate::judge::CleanSeries;
 use crate::model::Check;
-use crate::stats::{ks_test, mean, percentile, quantile_shift, rank_test, rate_test, SortedSample};
+use crate::stats::{
+    ks_test, mean, percentile_no_overflow, quantile_shift, rank_test, rate_test, SortedSample,
+};
 
 /// Quantiles compared by the `distribution` test; p99 only with at least this many points a side.
 const QUANTILES: [f64; 3] = [0.1, 0.5, 0.9];
@@ -119,7 +121,7 @@ fn finite_values_mean(values: &[f64]) -> f64 {
 
 /// The baseline's level for relative changes: its median, or its mean when the median is 0.
 fn level(sorted: &SortedSample, values: &[f64]) -> f64 {
-    let median = percentile(sorted, 50.0).unwrap_or(f64::NAN);
+    let median = percentile_no_overflow(sorted, 50.0).unwrap_or(f64::NAN);
     if median != 0.0 {
         median
     } else {
@@ -455,7 +457,7 @@ pub(super) fn threshold(
     let (value, name) = match rule.aggregate {
         Aggregate::Mean => (finite_values_mean(experiment.values()), "mean".to_string()),
         Aggregate::Percentile(p) => (
-            percentile(experiment.sorted(), p).unwrap_or(f64::NAN),
+            percentile_no_overflow(experiment.sorted(), p).unwrap_or(f64::NAN),
             format!("p{p}"),
         ),
         Aggregate::Rate => {
