@@ -27,10 +27,10 @@ pub(crate) struct JudgeArgs {
     /// Use this judge instead of the config's `judge.name`.
     #[arg(long = "judge", value_name = "NAME")]
     judge_name: Option<String>,
-    /// With --jsonl, judge on this many threads (default: one per core). Output order is input
-    /// order whatever the count. A single request always runs on the calling thread.
-    #[arg(long, value_name = "N")]
-    threads: Option<usize>,
+    /// With --jsonl, judge on this many threads, 1 to 1024 (default: one per core). Output order
+    /// is input order whatever the count. A single request always runs on the calling thread.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    threads: Option<u16>,
 }
 
 /// Verdict levels for `--fail-on`.
@@ -213,7 +213,7 @@ fn judge_line(line_no: usize, line: &str, args: &JudgeArgs) -> LineOutcome {
 fn run_jsonl(args: &JudgeArgs, input: Box<dyn Read>) -> io::Result<ExitCode> {
     use rayon::prelude::*;
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads.unwrap_or(0))
+        .num_threads(args.threads.map_or(0, usize::from))
         .build()
         .map_err(io::Error::other)?;
     let reader = BufReader::with_capacity(1 << 20, input);

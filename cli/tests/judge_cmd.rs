@@ -196,6 +196,16 @@ fn jsonl_keeps_going_past_bad_lines() {
     assert_eq!(stdout(&out).lines().count(), 2);
     let out = run(&["judge", "--jsonl", "--fail-on", "marginal"], Some(&input));
     assert_eq!(out.status.code(), Some(1));
+
+    // Thread counts: 1 to 1024 (9 000 threads had been started for a one-line file).
+    let out = run(&["judge", "--jsonl", "--threads", "1024"], Some(&input));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    for bad in ["0", "9000", "-1"] {
+        let arg = format!("--threads={bad}");
+        let out = run(&["judge", "--jsonl", &arg], Some(&input));
+        assert_eq!(out.status.code(), Some(2), "--threads {bad}");
+        assert!(stderr(&out).contains("--threads"), "{}", stderr(&out));
+    }
 }
 
 /// The improved judge on a request built from real NAB series (scripts/make-v1-request.py):
