@@ -208,8 +208,15 @@ fn replay(args: &ReplayArgs) -> Result<bool, String> {
     if !(args.pass.is_finite() && args.marginal.is_finite()) {
         return Err("--pass and --marginal must be finite numbers".into());
     }
-    if args.begin_after_mins < 0 || args.lookback_mins < 0 || args.control_offset_mins < 0 {
-        return Err("minutes must not be negative".into());
+    for (option, minutes) in [
+        ("--interval-mins", args.interval_mins.unwrap_or(0)),
+        ("--lookback-mins", args.lookback_mins),
+        ("--begin-after-mins", args.begin_after_mins),
+        ("--control-offset-mins", args.control_offset_mins),
+    ] {
+        if minutes < 0 {
+            return Err(format!("{option} must not be negative, got {minutes}"));
+        }
     }
     if args.sequential {
         let pairs = all_pairs(args, &config)?;

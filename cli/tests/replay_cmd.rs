@@ -100,6 +100,15 @@ fn bad_recordings_are_explained() {
     let out = replay(&["--begin-after-mins", "500"], None);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nothing is left"));
+    for option in ["--interval-mins", "--lookback-mins", "--begin-after-mins"] {
+        let out = replay(&[&format!("{option}=-5")], None);
+        assert_eq!(out.status.code(), Some(2), "{option}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(&format!("{option} must not be negative, got -5")),
+            "{err}"
+        );
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -468,7 +477,7 @@ fn streamed_csv_errors_name_the_file_and_line() {
     let config = root().join("fixtures/replay/nab-latency-config.json");
     // Growing windows run to the end of the data, so each problem is met by both paths.
     // Line 14 is 01:00, line 15 01:05.
-    let cases: [(usize, Option<&str>, &str); 6] = [
+    let cases: [(usize, Option<&str>, &str); 7] = [
         (
             15,
             Some("2026-01-01 01:10:00,fast"),
@@ -499,6 +508,11 @@ fn streamed_csv_errors_name_the_file_and_line() {
             Some("2026-01-01 01:07:00,1"),
             "canary.csv: line 15: the gap from the previous row (420000 ms) is not a multiple of the step (300000 ms",
         ),
+        (
+            15,
+            Some("2099-01-01 01:10:00,1"),
+            "canary.csv: line 15: timestamp 2099-01-01 01:10:00 is more than ten years after the first row's",
+        ),
     ];
     for (line, replacement, expected) in cases {
         let spec = csv_with(&dir.0, line, replacement);
@@ -510,6 +524,14 @@ fn streamed_csv_errors_name_the_file_and_line() {
             let err = String::from_utf8_lossy(&out.stderr);
             assert!(err.contains(expected), "{expected}\n{err}");
         }
+        // The sequential replay reads the same files (it had filled a wrong year's gap with
+        // NaN until memory ran out).
+        let mut args = strings(&["--sequential", "--csv"]);
+        args.push(spec.clone());
+        let out = replay_with(&config, &args);
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(expected), "--sequential: {expected}\n{err}");
     }
     // Too short, a window outside the data, a missing file.
     let spec = csv_with(&dir.0, 2, None);

@@ -46,6 +46,15 @@ pub enum CsvError {
         /// The step (the smallest gap between the first [`STEP_ROWS`] rows).
         step_ms: i64,
     },
+    /// A row more than ten years ([`MAX_MINUTES`](crate::analysis::MAX_MINUTES)) after the
+    /// first: surely a wrong timestamp, and its gap would be filled with that many NaN.
+    #[error("line {line}: timestamp {timestamp} is more than ten years after the first row's")]
+    TooLong {
+        /// The row's line.
+        line: usize,
+        /// Its timestamp text.
+        timestamp: String,
+    },
     /// Fewer than two rows: no step can be known.
     #[error("at least two rows are needed")]
     TooShort,
@@ -215,6 +224,16 @@ impl SeriesParser {
                 timestamp: ts.trim().to_string(),
             });
         }
+        let ten_years_ms = crate::analysis::MAX_MINUTES * 60_000;
+        if self
+            .start_ms
+            .is_some_and(|start| t.saturating_sub(start) > ten_years_ms)
+        {
+            return Err(CsvError::TooLong {
+                line,
+                timestamp: ts.trim().to_string(),
+            });
+        }
         self.previous_ms = Some(t);
         self.rows += 1;
         if self.start_ms.is_none() {
@@ -334,6 +353,15 @@ mod tests {
         let e = parse_series("0,1\n60,1\n150,1\n").unwrap_err();
         assert!(matches!(e, CsvError::IrregularStep { line: 3, .. }), "{e}");
         assert_eq!(parse_series("1,1\n").unwrap_err(), CsvError::TooShort);
+        // 2099 after 2015 (a wrong year): refused at that row, before its gap is filled.
+        let e =
+            parse_series("2015-01-01 00:00:00,1\n2015-01-01 00:05:00,2\n2099-01-01 00:00:00,3\n")
+                .unwrap_err();
+        assert!(matches!(e, CsvError::TooLong { line: 3, .. }), "{e}");
+        assert!(e.to_string().contains("more than ten years"), "{e}");
+        // Nine years is fine (NaN between), as far as the parser goes.
+        let s = parse_series("0,1\n86400,2\n283996800,3\n").expect("nine years");
+        assert_eq!(s.values.len(), 283_996_800 / 86_400 + 1);
         let e = parse_series("1,1,1\n").unwrap_err();
         assert!(matches!(e, CsvError::BadRow { line: 1, .. }));
         let e = parse_series("yesterday,1\n2,1\n").unwrap_err();
