@@ -36,7 +36,9 @@ pub(crate) struct ReplayArgs {
     csv: Vec<String>,
     /// A metric recorded as two saved Prometheus `query_range` responses:
     /// `METRIC=BASELINE.json,CANARY.json`; repeatable. Series are paired by their labels, as
-    /// Kayenta's mixer pairs them.
+    /// Kayenta's mixer pairs them. Samples are placed by their timestamps (the step is the
+    /// smallest gap; missing samples become NaN; unsorted, repeated or off-grid timestamps are
+    /// errors naming the file and series).
     #[arg(
         long = "prometheus-dump",
         value_name = "METRIC=BASELINE.json,CANARY.json"
@@ -130,13 +132,13 @@ fn split_spec<'a>(option: &str, spec: &'a str) -> Result<(&'a str, &'a str, &'a 
 
 /// Pairs from `--prometheus-dump METRIC=BASELINE.json,CANARY.json` options, mixed as Kayenta mixes.
 fn dump_pairs(specs: &[String], config: &CanaryConfig) -> Result<Vec<MetricSetPair>, String> {
-    use canary_judge::source::{mix_all, prometheus::parse_range_response};
+    use canary_judge::source::{mix_all, prometheus::parse_range_response_on_grid};
     let mut out = Vec::new();
     for spec in specs {
         let (metric, baseline, canary) = split_spec("--prometheus-dump", spec)?;
         let sets = |file: &str| -> Result<Vec<canary_judge::model::MetricSet>, String> {
             let path = Path::new(file);
-            let mut sets = parse_range_response(&read(path)?)
+            let mut sets = parse_range_response_on_grid(&read(path)?)
                 .map_err(|e| format!("{}: {e}", path.display()))?;
             if sets.is_empty() {
                 return Err(format!("{}: the response holds no series", path.display()));

@@ -240,6 +240,75 @@ fn prometheus_dumps_replay() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(text.contains("latency (High)"), "{text}");
+
+    // A canary that was down for minutes 10–19 and came back at three times the latency: the
+    // samples are placed by their timestamps, so the second ten-minute window has no canary
+    // data (Kayenta's judge: Nodata, 50% of metrics, score 0) instead of the later samples
+    // shifted back into it.
+    let values: Vec<Value> = (0..30)
+        .filter(|k| !(10..20).contains(k))
+        .map(|k| {
+            let factor = if k < 10 { 1.0 } else { 3.0 };
+            serde_json::json!([
+                1_767_225_600 + 60 * k,
+                format!("{}", (100 + k % 7) as f64 * factor)
+            ])
+        })
+        .collect();
+    let gap = dir.join("canary-gap.json");
+    std::fs::write(
+        &gap,
+        serde_json::json!({"status": "success", "data": {"resultType": "matrix",
+            "result": [{"metric": {"pod": "a"}, "values": values}]}})
+        .to_string(),
+    )
+    .expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_canary-judge"))
+        .arg("replay")
+        .arg("--config")
+        .arg(root().join("fixtures/replay/nab-latency-config.json"))
+        .arg("--prometheus-dump")
+        .arg(format!("latency={},{}", b.display(), gap.display()))
+        .args(["--pass", "95", "--marginal", "75"])
+        .args(["--interval-mins", "10", "--lookback-mins", "10"])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rows: Vec<&str> = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit()))
+        .collect();
+    assert_eq!(rows.len(), 2, "{text}");
+    assert!(rows[0].contains("Pass"), "{text}");
+    assert!(rows[1].contains("latency (Nodata)"), "{text}");
+    assert!(!text.contains("High"), "{text}");
+    // A repeated timestamp: refused, naming the file and the sample.
+    let repeated: Vec<Value> = [0, 1, 1, 2]
+        .iter()
+        .map(|k| serde_json::json!([1_767_225_600 + 60 * k, "1"]))
+        .collect();
+    std::fs::write(
+        &gap,
+        serde_json::json!({"status": "success", "data": {"resultType": "matrix",
+            "result": [{"metric": {"pod": "a"}, "values": repeated}]}})
+        .to_string(),
+    )
+    .expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_canary-judge"))
+        .arg("replay")
+        .arg("--config")
+        .arg(root().join("fixtures/replay/nab-latency-config.json"))
+        .arg("--prometheus-dump")
+        .arg(format!("latency={},{}", b.display(), gap.display()))
+        .args(["--pass", "95", "--marginal", "75"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("canary-gap.json") && err.contains("sample 2") && err.contains("not after"),
+        "{err}"
+    );
     // A file that is not a Prometheus response: named in the error.
     let out = Command::new(env!("CARGO_BIN_EXE_canary-judge"))
         .arg("replay")

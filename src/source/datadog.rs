@@ -116,6 +116,8 @@ struct Series {
 ///
 /// # Edge cases
 /// - a non-positive interval gives no slots; `end < start` gives none;
+/// - a span longer than ten years ([`MAX_MINUTES`](crate::analysis::MAX_MINUTES)) gives none
+///   (an absurd response must not allocate without bound; [`metric_sets`] refuses it);
 /// - a point off the slot grid is ignored, as Kayenta ignores it.
 ///
 /// ```
@@ -130,14 +132,15 @@ pub fn fill_slots(
     interval_secs: i64,
     points: &[(f64, Option<f64>)],
 ) -> Vec<f64> {
-    if interval_secs <= 0 || end < start {
+    if interval_secs <= 0 || end < start || !within_ten_years(start, end) {
         return Vec::new();
     }
     let by_time: HashMap<i64, f64> = points
         .iter()
         .filter_map(|&(t, v)| v.map(|v| (t as i64, v)))
         .collect();
-    let step = interval_secs * 1000;
+    // No overflow: the span is at most ten years, and a larger step leaves one slot.
+    let step = interval_secs.saturating_mul(1000);
     let slots = (end - start) / step + 1;
     (0..slots)
         .map(|k| {
@@ -149,13 +152,19 @@ pub fn fill_slots(
         .collect()
 }
 
+/// True when `end − start` (milliseconds) is at most ten years.
+fn within_ten_years(start: i64, end: i64) -> bool {
+    end.saturating_sub(start) <= crate::analysis::MAX_MINUTES * 60_000
+}
+
 /// The metric sets for `metric` from a response body, one per series with **no tags** (so only
 /// the first series of each side is paired, as in Kayenta), values from [`fill_slots`]; an
 /// empty response gives one empty placeholder with a 1 s step.
 ///
 /// # Errors
 /// [`SourceError::QueryFailed`] when `status` is not `"ok"` or `errors` is non-empty,
-/// [`SourceError::BadResponse`] for a body that is not Datadog's JSON.
+/// [`SourceError::BadResponse`] for a body that is not Datadog's JSON, or a series spanning more
+/// than ten years.
 pub fn metric_sets(
     metric: &str,
     query: &str,
@@ -183,15 +192,21 @@ pub fn metric_sets(
         .iter()
         .map(|s| {
             let (start, end, interval) = (s.start as i64, s.end as i64, s.interval as i64);
-            MetricSet {
+            if !within_ten_years(start, end) {
+                return Err(SourceError::BadResponse {
+                    source_name: SOURCE,
+                    problem: format!("a series runs from {start} to {end} ms, more than ten years"),
+                });
+            }
+            Ok(MetricSet {
                 values: fill_slots(start, end, interval, &s.pointlist),
                 start_time_millis: start,
                 end_time_millis: end,
-                step_millis: interval * 1000,
+                step_millis: interval.saturating_mul(1000),
                 ..MetricSet::default()
-            }
+            })
         })
-        .collect();
+        .collect::<Result<_, _>>()?;
     if sets.is_empty() {
         let mut p = placeholder(scope, 1000);
         p.step_millis = 1000;
@@ -202,4 +217,27 @@ pub fn metric_sets(
         s.attributes.insert("query".into(), query.to_string());
     }
     Ok(sets)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absurd_spans_allocate_nothing() {
+        // Ten years at a one-second interval would be 3e8 slots; beyond that, nothing.
+        assert!(fill_slots(0, i64::MAX, 1, &[]).is_empty());
+        assert!(fill_slots(i64::MIN, i64::MAX, i64::MAX, &[]).is_empty());
+        assert_eq!(
+            fill_slots(0, 60_000, i64::MAX, &[(0.0, Some(1.0))]),
+            vec![1.0]
+        );
+        let body = r#"{"status": "ok", "series": [{"start": 0, "end": 1e18, "interval": 1,
+            "pointlist": [[0, 1.0]]}]}"#;
+        let scope = CanaryScope::default();
+        let e = metric_sets("m", "q", &scope, body)
+            .expect_err("refused")
+            .to_string();
+        assert!(e.contains("more than ten years"), "{e}");
+    }
 }

@@ -270,6 +270,73 @@ fn sample_value(text: &str) -> Option<f64> {
 ///
 /// `warnings` and `infos` are ignored; series holding only native histograms are skipped.
 pub fn parse_range_response(body: &str) -> Result<Vec<MetricSet>, SourceError> {
+    Ok(parse_timed(body)?.into_iter().map(|(set, _)| set).collect())
+}
+
+/// [`parse_range_response`] for recorded responses replayed over time: each series' samples are
+/// placed on its grid by their timestamps, so that a gap is NaN rather than shifting every later
+/// sample back. The step is the smallest gap between samples; start = the first timestamp (in
+/// milliseconds, rounded); end = start + n·step.
+///
+/// # Errors
+/// As [`parse_range_response`], and [`SourceError::BadResponse`] naming the series and the
+/// sample for: a timestamp not after the one before (unsorted or repeated), a gap that is not a
+/// whole number of steps, a series reaching more than ten years past its first sample, or a
+/// series of one sample (no step can be known).
+pub fn parse_range_response_on_grid(body: &str) -> Result<Vec<MetricSet>, SourceError> {
+    parse_timed(body)?
+        .into_iter()
+        .map(|(mut set, times)| {
+            let bad = |problem: String| SourceError::BadResponse {
+                source_name: SOURCE,
+                problem: format!("series {:?}: {problem}", set.tags),
+            };
+            let ms: Vec<i64> = times.iter().map(|t| (t * 1000.0).round() as i64).collect();
+            if ms.len() < 2 {
+                return Err(bad(format!(
+                    "{} sample(s): at least two are needed to know the step",
+                    ms.len()
+                )));
+            }
+            if let Some(i) = (1..ms.len()).find(|&i| ms[i] <= ms[i - 1]) {
+                return Err(bad(format!(
+                    "sample {i} (timestamp {}) is not after the one before; the samples must be \
+                     sorted, without repeats",
+                    times[i]
+                )));
+            }
+            // Checked before any other difference is taken: timestamps far out saturate.
+            let ten_years_ms = crate::analysis::MAX_MINUTES * 60_000;
+            if ms[ms.len() - 1].saturating_sub(ms[0]) > ten_years_ms {
+                return Err(bad("the samples span more than ten years".into()));
+            }
+            let step = (1..ms.len()).map(|i| ms[i] - ms[i - 1]).min().unwrap_or(1);
+            if let Some(i) = (1..ms.len()).find(|&i| (ms[i] - ms[i - 1]) % step != 0) {
+                return Err(bad(format!(
+                    "sample {i} (timestamp {}): the gap from the one before ({} ms) is not a \
+                     multiple of the step ({step} ms, the smallest gap)",
+                    times[i],
+                    ms[i] - ms[i - 1]
+                )));
+            }
+            let slots = usize::try_from((ms[ms.len() - 1] - ms[0]) / step + 1)
+                .map_err(|_| bad("the samples span too many steps".into()))?;
+            let mut values = vec![f64::NAN; slots];
+            for (t, v) in ms.iter().zip(&set.values) {
+                // In range: t − start is a whole number of steps, at most the last slot.
+                values[((t - ms[0]) / step) as usize] = *v;
+            }
+            set.start_time_millis = ms[0];
+            set.step_millis = step;
+            set.end_time_millis = ms[0] + slots as i64 * step;
+            set.values = values;
+            Ok(set)
+        })
+        .collect()
+}
+
+/// The sets of a response body, each with its samples' timestamps (seconds).
+fn parse_timed(body: &str) -> Result<Vec<(MetricSet, Vec<f64>)>, SourceError> {
     let envelope: Envelope = serde_json::from_str(body).map_err(|e| SourceError::BadResponse {
         source_name: SOURCE,
         problem: format!("not Prometheus JSON ({e}): {}", excerpt(body)),
@@ -312,15 +379,23 @@ pub fn parse_range_response(body: &str) -> Result<Vec<MetricSet>, SourceError> {
                 (Some((a, _)), Some((b, _))) => (b - a) as i64,
                 _ => 0,
             };
-            let step = step_secs * 1000;
-            Ok(MetricSet {
-                tags,
-                start_time_millis: start,
-                end_time_millis: start + values.len() as i64 * step,
-                step_millis: step,
-                values,
-                ..MetricSet::default()
-            })
+            // Saturating: timestamps come from the input and may be absurd.
+            let step = step_secs.saturating_mul(1000);
+            let times = series.values.iter().map(|(t, _)| *t).collect();
+            let span = i64::try_from(values.len())
+                .unwrap_or(i64::MAX)
+                .saturating_mul(step);
+            Ok((
+                MetricSet {
+                    tags,
+                    start_time_millis: start,
+                    end_time_millis: start.saturating_add(span),
+                    step_millis: step,
+                    values,
+                    ..MetricSet::default()
+                },
+                times,
+            ))
         })
         .collect()
 }
@@ -371,5 +446,98 @@ pub(crate) fn excerpt(body: &str) -> String {
         format!("{cut}…")
     } else {
         cut
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(samples: &[(f64, &str)]) -> String {
+        let values: Vec<serde_json::Value> = samples
+            .iter()
+            .map(|(t, v)| serde_json::json!([t, v]))
+            .collect();
+        serde_json::json!({"status": "success", "data": {"resultType": "matrix", "result": [
+            {"metric": {"__name__": "latency", "instance": "a"}, "values": values}
+        ]}})
+        .to_string()
+    }
+
+    #[test]
+    fn on_grid_is_the_plain_parse_without_gaps() {
+        let b = body(&[
+            (1_700_000_000.0, "1"),
+            (1_700_000_060.0, "2"),
+            (1_700_000_120.0, "NaN"),
+        ]);
+        let plain = parse_range_response(&b).expect("parses");
+        let grid = parse_range_response_on_grid(&b).expect("parses");
+        assert_eq!(grid.len(), 1);
+        assert_eq!(grid[0].tags, plain[0].tags);
+        assert_eq!(grid[0].start_time_millis, plain[0].start_time_millis);
+        assert_eq!(grid[0].step_millis, 60_000);
+        assert_eq!(grid[0].end_time_millis, plain[0].end_time_millis);
+        assert_eq!(grid[0].values[..2], plain[0].values[..2]);
+        assert!(grid[0].values[2].is_nan());
+    }
+
+    #[test]
+    fn on_grid_fills_gaps_with_nan() {
+        // Millisecond timestamps as Prometheus writes them; 2 and 3 minutes missing.
+        let b = body(&[
+            (1_700_000_000.5, "1"),
+            (1_700_000_060.5, "2"),
+            (1_700_000_240.5, "5"),
+        ]);
+        let plain = parse_range_response(&b).expect("parses");
+        assert_eq!(
+            plain[0].values,
+            vec![1.0, 2.0, 5.0],
+            "Kayenta's parse shifts the 5 back"
+        );
+        let grid = parse_range_response_on_grid(&b).expect("parses");
+        let v = &grid[0].values;
+        assert_eq!(v.len(), 5);
+        assert_eq!((v[0], v[1], v[4]), (1.0, 2.0, 5.0));
+        assert!(v[2].is_nan() && v[3].is_nan());
+        assert_eq!(grid[0].start_time_millis, 1_700_000_000_500);
+        assert_eq!(grid[0].end_time_millis, 1_700_000_000_500 + 5 * 60_000);
+    }
+
+    #[test]
+    fn on_grid_refuses_what_cannot_be_placed() {
+        let err = |samples: &[(f64, &str)]| {
+            parse_range_response_on_grid(&body(samples))
+                .expect_err("refused")
+                .to_string()
+        };
+        let e = err(&[(100.0, "1"), (160.0, "2"), (160.0, "3")]);
+        assert!(
+            e.contains("sample 2 (timestamp 160) is not after the one before"),
+            "{e}"
+        );
+        assert!(e.contains("\"instance\": \"a\""), "names the series: {e}");
+        let e = err(&[(100.0, "1"), (220.0, "2"), (160.0, "3")]);
+        assert!(e.contains("sample 2 (timestamp 160) is not after"), "{e}");
+        let e = err(&[(100.0, "1"), (160.0, "2"), (227.0, "3")]);
+        assert!(e.contains("sample 2 (timestamp 227): the gap from the one before (67000 ms) is not a multiple of the step (60000 ms"), "{e}");
+        let e = err(&[(100.0, "1")]);
+        assert!(e.contains("1 sample(s): at least two are needed"), "{e}");
+        let e = err(&[(1.7e9, "1"), (1.7e9 + 60.0, "2"), (4.1e9, "3")]);
+        assert!(e.contains("more than ten years"), "{e}");
+        let e = err(&[(-1e300, "1"), (1e300, "2")]);
+        assert!(
+            e.contains("more than ten years"),
+            "saturated timestamps: {e}"
+        );
+        // The plain parse takes them too, without overflowing (it had panicked in debug builds).
+        let plain = parse_range_response(&body(&[(-1e300, "1"), (1e300, "2")])).expect("parses");
+        assert_eq!(plain[0].values, vec![1.0, 2.0]);
+        // An empty result is no series, as in the plain parse.
+        let empty = r#"{"status":"success","data":{"resultType":"matrix","result":[]}}"#;
+        assert!(parse_range_response_on_grid(empty)
+            .expect("parses")
+            .is_empty());
     }
 }
