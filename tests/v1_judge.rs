@@ -566,6 +566,49 @@ fn a_threshold_on_values_near_the_largest_double_is_checked() {
 }
 
 #[test]
+fn a_metric_that_cannot_be_classified_does_not_pass_the_canary() {
+    // Event totals past 9e15 are not exact counts in doubles: the rate test cannot run. The
+    // metric is Error, and (unlike in Kayenta's scoring) it counts as not passing.
+    let requests = vec![1e300; 60];
+    let errors = vec![1e300; 60];
+    let metrics = [
+        metric("errors", json!({"denominator": "requests"})),
+        metric("requests", json!({"muted": true})),
+    ];
+    let pairs: [(&str, Value, &[f64], &[f64]); 2] = [
+        ("errors", json!({}), &errors, &errors),
+        ("requests", json!({}), &requests, &requests),
+    ];
+    let r = canary_judge_v1(&request(&metrics, &pairs, json!({}))).expect("judged");
+    let reason = r.results[0]
+        .classification_reason
+        .clone()
+        .unwrap_or_default();
+    assert_eq!(
+        r.results[0].classification,
+        Classification::Error,
+        "{reason}"
+    );
+    assert!(
+        reason.contains("event totals must be whole counts from 0 to 9e15"),
+        "{reason}"
+    );
+    assert_eq!(r.score.score, 0.0);
+    assert_eq!(r.score.classification, Verdict::Fail);
+    assert!(
+        r.score
+            .classification_reason
+            .contains("1 of 1 metrics failing")
+            && r.score.classification_reason.contains("event totals"),
+        "{}",
+        r.score.classification_reason
+    );
+    assert!(r.group_scores[0]
+        .classification_reason
+        .contains("failed: errors (Error)"));
+}
+
+#[test]
 fn thresholds_out_of_order_or_range_are_refused() {
     // Ten points a side: "not yet", whose score is the marginal threshold. With marginal above
     // pass that read as a Pass; with marginal 1e308 or -5 the score left 0–100.

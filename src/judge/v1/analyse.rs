@@ -404,12 +404,16 @@ pub(super) fn rate(
             number(settings.min_requests)
         ));
     }
-    let count = |s: &CleanSeries<'_>| -> Option<u64> {
-        let total = s.values().iter().sum::<f64>().round();
-        (0.0..9.0e15).contains(&total).then_some(total as u64)
-    };
-    let (Some(xc), Some(xe)) = (count(control), count(experiment)) else {
-        return Outcome::Failed("event counts must be finite and not negative".into());
+    let total = |s: &CleanSeries<'_>| s.values().iter().sum::<f64>().round();
+    let count = |t: f64| (0.0..9.0e15).contains(&t).then_some(t as u64);
+    let (tc_events, te_events) = (total(control), total(experiment));
+    let (Some(xc), Some(xe)) = (count(tc_events), count(te_events)) else {
+        return Outcome::Failed(format!(
+            "event totals must be whole counts from 0 to 9e15 (exact in doubles), got {} \
+             baseline and {} canary",
+            number(tc_events),
+            number(te_events)
+        ));
     };
     let r = match rate_test(xe, te, xc, tc, confidence) {
         Ok(r) => r,

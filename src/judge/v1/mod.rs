@@ -85,7 +85,9 @@
 //!
 //! # Scoring
 //! As Kayenta's, with these differences: each result has a weight (`tagWeights`, default 1) in
-//! its group's score; insufficient data is neither counted in groups nor in the "50% NODATA"
+//! its group's score; a metric that could not be classified (`Error`) counts as not passing in
+//! its group (Kayenta leaves it out, so a canary whose only metric errored scores 100);
+//! insufficient data is neither counted in groups nor in the "50% NODATA"
 //! rule, and does not fail a critical metric; when nothing at all could be scored because data
 //! are short, the canary is "not yet": score = the marginal threshold, verdict Marginal, a reason
 //! with the counts. Groups get a verdict and a reason; the summary reason names failing metrics.

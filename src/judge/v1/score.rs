@@ -27,6 +27,9 @@ impl Scored<'_> {
         self.rule == "insufficient-data"
     }
 
+    /// Scored in its group: a verdict, `NodataFailMetric`, or `Error` (a metric that could not
+    /// be classified counts as not passing; Kayenta leaves it out, so that a canary whose only
+    /// metric failed to classify scored 100).
     fn counted(&self) -> bool {
         matches!(
             self.classification,
@@ -34,6 +37,7 @@ impl Scored<'_> {
                 | Classification::High
                 | Classification::Low
                 | Classification::NodataFailMetric
+                | Classification::Error
         )
     }
 
@@ -140,9 +144,9 @@ fn verdict(score: f64, thresholds: ScoreThresholds) -> Verdict {
 /// 4. when no result could be scored and some are short of data, the canary is "not yet":
 ///    score = the marginal threshold, verdict Marginal (also when it equals the pass
 ///    threshold), a reason naming the counts;
-/// 5. otherwise each group scores `100 × Σw(Pass) / Σw(Pass, High, Low, NodataFailMetric)` with
-///    each result's weight `w`, and the summary is Kayenta's weighted sum of group scores
-///    (groups with nothing scored count as 100), rounded half-up to 2 decimals.
+/// 5. otherwise each group scores `100 × Σw(Pass) / Σw(Pass, High, Low, NodataFailMetric,
+///    Error)` with each result's weight `w`, and the summary is Kayenta's weighted sum of group
+///    scores (groups with nothing scored count as 100), rounded half-up to 2 decimals.
 pub(crate) fn score(
     metrics: &[Scored<'_>],
     weights: &GroupWeights,
