@@ -341,6 +341,21 @@ async fn v1_judge_fetches_and_judges() {
         .await
         .expect("response");
     assert_eq!(resp.status().as_u16(), 412);
+    // A bad query string is a 400 with the JSON error shape, naming the parameter.
+    for bad in ["abc", "99999"] {
+        let resp = client
+            .post(format!("{url}?failStatus={bad}"))
+            .bearer_auth("s3cret")
+            .body(v1_body(true).to_string())
+            .send()
+            .await
+            .expect("response");
+        assert_eq!(resp.status().as_u16(), 400);
+        let text = resp.text().await.expect("body");
+        let body: Value = serde_json::from_str(&text).expect("a JSON error body");
+        let message = body["error"]["message"].as_str().expect("message");
+        assert!(message.contains("failStatus"), "{body}");
+    }
     // Names that could leave the directory are refused.
     let mut body = v1_body(false);
     body["canaryConfigName"] = json!("../etc/passwd");

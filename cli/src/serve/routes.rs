@@ -4,7 +4,7 @@ use super::error::ApiError;
 use crate::fetch::HttpSettings;
 use crate::pipeline::{fetch_and_pair, PipelineError, Sources};
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, Query, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
@@ -360,9 +360,11 @@ pub(super) async fn fetch_and_judge(
 /// `POST /v1/judge`: fetch from the configured sources, pair, judge.
 async fn v1_judge(
     State(state): State<Shared>,
-    Query(query): Query<V1Query>,
+    query: Result<Query<V1Query>, QueryRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
+    // A bad query string gets the JSON error shape too (axum's own rejection is plain text).
+    let Query(query) = query.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let body = body?;
     if let Some(s) = query.fail_status {
         if !(400..=599).contains(&s) {
