@@ -11,7 +11,7 @@
 use crate::files::read;
 use canary_judge::model::{CanaryConfig, Classification, MetricSetPair, MetricSetPairValues};
 use canary_judge::source::csv::parse_series;
-use canary_judge::{judge_with, JudgeRequest, ScoreThresholds, Verdict};
+use canary_judge::{judge_with, JudgeRequest, Verdict};
 use clap::Args;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -209,10 +209,31 @@ fn backtest(args: &BacktestArgs) -> Result<bool, String> {
     if args.trials == 0 {
         return Err("--trials must be at least 1".into());
     }
-    let thresholds = ScoreThresholds {
-        pass: args.pass,
-        marginal: args.marginal,
-    };
+    let thresholds = crate::options::thresholds(args.pass, args.marginal)?;
+    use crate::options::check;
+    for &p in &args.shift_pct {
+        check("--shift-pct", p, |p| p > -100.0, "a percentage above -100")?;
+    }
+    check(
+        "--tail-factor",
+        args.tail_factor,
+        |f| f > 0.0,
+        "a positive factor",
+    )?;
+    for &k in &args.error_factor {
+        check(
+            "--error-factor",
+            k,
+            |k| (1.0..=1000.0).contains(&k),
+            "a factor from 1 to 1000",
+        )?;
+    }
+    check(
+        "--max-false-alarm-pct",
+        args.max_false_alarm_pct,
+        |p| (0.0..=100.0).contains(&p),
+        "a percentage from 0 to 100",
+    )?;
     let mut scenarios = vec![Scenario::NoChange];
     scenarios.extend(args.shift_pct.iter().map(|&p| Scenario::Shift(p)));
     scenarios.push(Scenario::Tail(args.tail_factor));

@@ -5,6 +5,7 @@ mod backtest_cmd;
 mod fetch;
 mod files;
 mod judge_cmd;
+mod options;
 mod pipeline;
 mod replay_cmd;
 mod report_cmd;

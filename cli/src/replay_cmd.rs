@@ -207,9 +207,7 @@ fn streams(args: &ReplayArgs) -> bool {
 fn replay(args: &ReplayArgs) -> Result<bool, String> {
     let config: CanaryConfig = canary_judge::parse_json(&read(&args.config)?)
         .map_err(|e| format!("{}: {e}", args.config.display()))?;
-    if !(args.pass.is_finite() && args.marginal.is_finite()) {
-        return Err("--pass and --marginal must be finite numbers".into());
-    }
+    crate::options::thresholds(args.pass, args.marginal)?;
     for (option, minutes) in [
         ("--interval-mins", args.interval_mins.unwrap_or(0)),
         ("--lookback-mins", args.lookback_mins),

@@ -157,7 +157,7 @@ fn rule_words(rule: &str) -> &'static str {
         "no-data" => "One side has no data.",
         "threshold" => "An absolute limit on the canary alone was crossed.",
         "threshold-met" => "The canary stays within its absolute limits.",
-        "error" => "The classification failed; the metric counts neither for nor against the canary.",
+        "error" => "The classification failed; the metric counts as not passing in its group.",
         _ => "",
     }
 }
@@ -165,13 +165,7 @@ fn rule_words(rule: &str) -> &'static str {
 fn report(args: &ReportArgs) -> Result<String, String> {
     let config: CanaryConfig = canary_judge::parse_json(&read(&args.config)?)
         .map_err(|e| format!("{}: {e}", args.config.display()))?;
-    let thresholds = ScoreThresholds {
-        pass: args.pass,
-        marginal: args.marginal,
-    };
-    if !(args.pass.is_finite() && args.marginal.is_finite()) {
-        return Err("--pass and --marginal must be finite numbers".into());
-    }
+    let thresholds = crate::options::thresholds(args.pass, args.marginal)?;
     let pairs = args.pairs.as_deref().map(read_pairs).transpose()?;
     let mut html = String::from(HEAD);
     let summary = match (&args.replay, pairs) {

@@ -103,6 +103,46 @@ fn bad_history_is_explained() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("at least two windows"));
 }
 
+#[test]
+fn nonsense_options_are_refused_naming_them() {
+    let h = history(400);
+    for (args, needle) in [
+        (
+            &["--pass=10", "--marginal=90"][..],
+            "--marginal (90) must not be above --pass (10)",
+        ),
+        (
+            &["--pass=200"],
+            "--pass must be a score from 0 to 100, got 200",
+        ),
+        (
+            &["--shift-pct=NaN"],
+            "--shift-pct must be a percentage above -100, got NaN",
+        ),
+        (
+            &["--shift-pct=5,-100"],
+            "--shift-pct must be a percentage above -100, got -100",
+        ),
+        (
+            &["--tail-factor=-1"],
+            "--tail-factor must be a positive factor, got -1",
+        ),
+        (
+            &["--error-factor=0.5"],
+            "--error-factor must be a factor from 1 to 1000, got 0.5",
+        ),
+        (
+            &["--max-false-alarm-pct=-5"],
+            "--max-false-alarm-pct must be a percentage from 0 to 100",
+        ),
+    ] {
+        let out = backtest(&h, args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+}
+
 /// A count metric (errors per minute, mostly zero, seeded): the event-rate scenarios appear,
 /// a tenfold rate is caught, and the improved judge stays quiet without a change.
 #[test]

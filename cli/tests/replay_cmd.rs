@@ -100,6 +100,18 @@ fn bad_recordings_are_explained() {
     let out = replay(&["--begin-after-mins", "500"], None);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nothing is left"));
+    // Thresholds that are not scores in order (the timeline had printed 100.00 "Fail").
+    let out = Command::new(env!("CARGO_BIN_EXE_canary-judge"))
+        .arg("replay")
+        .arg("--config")
+        .arg(root().join("fixtures/replay/nab-latency-config.json"))
+        .arg("--pairs")
+        .arg(root().join("fixtures/replay/nab-latency-pairs.json"))
+        .args(["--pass", "200", "--marginal", "300"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--pass must be a score from 0 to 100"));
     for option in ["--interval-mins", "--lookback-mins", "--begin-after-mins"] {
         let out = replay(&[&format!("{option}=-5")], None);
         assert_eq!(out.status.code(), Some(2), "{option}");
