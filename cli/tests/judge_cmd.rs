@@ -24,7 +24,10 @@ fn run(args: &[&str], stdin: Option<&str>) -> Output {
     {
         let mut pipe = child.stdin.take().expect("stdin");
         if let Some(text) = stdin {
-            pipe.write_all(text.as_bytes()).expect("write stdin");
+            // A command refused before it reads (a bad option) may close its input first.
+            if let Err(e) = pipe.write_all(text.as_bytes()) {
+                assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "write stdin: {e}");
+            }
         }
     }
     child.wait_with_output().expect("finishes")
