@@ -561,6 +561,9 @@ async fn flagger_webhooks() {
         v1_body(true)["canaryConfig"].to_string(),
     )
     .expect("config");
+    let mut sequential = v1_body(true)["canaryConfig"].clone();
+    sequential["judge"] = json!({"name": "canary-judge-sequential-v1"});
+    std::fs::write(dir.join("latency-seq.json"), sequential.to_string()).expect("config");
     let server = serve(
         &[
             "--prometheus-url",
@@ -595,6 +598,27 @@ async fn flagger_webhooks() {
     );
     let (status, _) = post(&client, &url("rollback"), payload("broken", "flag")).await;
     assert_eq!(status, 200);
+    // The sequential judge's Continue (Marginal) lets the rollout go on; a confirm hook waits
+    // for Pass; rollback says no.
+    let seq = json!({"name": "podinfo", "namespace": "test", "phase": "Progressing",
+        "metadata": {"config": "latency-seq", "lookback": "20m", "token": "flag"}})
+    .to_string();
+    for (hook, expected) in [
+        ("rollout", 200),
+        ("pre-rollout", 200),
+        ("confirm-promotion", 412),
+        ("rollback", 409),
+    ] {
+        let (status, body) = post(&client, &url(hook), seq.clone()).await;
+        assert_eq!(status, expected, "{hook}: {body}");
+        if hook != "rollback" {
+            assert_eq!(body["verdict"], "Marginal", "{hook}: {body}");
+            assert!(
+                body["reasons"].to_string().contains("Continue"),
+                "{hook}: {body}"
+            );
+        }
+    }
     // Notifications are acknowledged without judging; unknown hooks are 404.
     let (status, _) = post(&client, &url("event"), payload("podinfo", "flag")).await;
     assert_eq!(status, 200);

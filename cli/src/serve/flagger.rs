@@ -9,7 +9,8 @@
 //! - `metadata.token`: the bearer token, when the server requires one (Flagger sends no headers).
 //!
 //! `rollout`, `pre-rollout` and the `confirm-*` hooks answer 200 on Pass and 412 with the reasons
-//! on Marginal or Fail; `rollback` is inverted (200 = roll back now, on Fail; 409 otherwise);
+//! on Marginal or Fail, except that with the sequential judge `rollout` and `pre-rollout` also
+//! answer 200 on its Continue (Marginal); `rollback` is inverted (200 = roll back now, on Fail; 409 otherwise);
 //! `post-rollout` and `event` are acknowledged without judging. A metric source that fails gives
 //! 503, which Flagger retries and then counts as a failed check.
 
@@ -21,6 +22,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use canary_judge::judge::sequential::CANARY_JUDGE_SEQUENTIAL_V1;
 use canary_judge::model::{CanaryExecutionRequest, CanaryScope, CanaryScopePair};
 use canary_judge::{parse_json, ScoreThresholds, Verdict};
 use serde::Deserialize;
@@ -203,10 +205,14 @@ pub(super) async fn hook(
         "verdict": verdict.as_str(),
         "reasons": reasons(&result),
     });
+    // The sequential judge's Marginal is Continue ("ask again with more data"): the rollout
+    // goes on, so `rollout` and `pre-rollout` pass it; `confirm-*` hooks still wait for Pass.
+    let continues = result.judge_name == CANARY_JUDGE_SEQUENTIAL_V1 && verdict == Verdict::Marginal;
     let status = match (hook.as_str(), verdict) {
         ("rollback", Verdict::Fail) => StatusCode::OK,
         ("rollback", _) => StatusCode::CONFLICT,
         (_, Verdict::Pass) => StatusCode::OK,
+        ("rollout" | "pre-rollout", _) if continues => StatusCode::OK,
         _ => StatusCode::PRECONDITION_FAILED,
     };
     Ok((status, Json(summary)).into_response())
