@@ -609,6 +609,33 @@ fn a_metric_that_cannot_be_classified_does_not_pass_the_canary() {
 }
 
 #[test]
+fn equivalence_is_not_read_from_a_zero_width_interval() {
+    // Mostly zeros: the median shift and its interval are exactly 0, the means differ by +350%.
+    // The interval [0, 0] says nothing about the mean change, so equivalence within ±10% is not
+    // shown (it had been: "equivalence shown … +350.0% … → Pass").
+    let base: Vec<f64> = (0..200).map(|i| if i < 10 { 1.0 } else { 0.0 }).collect();
+    let canary: Vec<f64> = (0..200).map(|i| if i < 15 { 3.0 } else { 0.0 }).collect();
+    let cfg = json!({"effectSize": {"allowedIncrease": 1.1, "allowedDecrease": 0.9}});
+    let r = canary_judge_v1(&request(
+        &[metric("m", cfg)],
+        &[("m", json!({}), &base, &canary)],
+        json!({}),
+    ))
+    .expect("judged");
+    let e = evidence(&r, 0);
+    let reason = r.results[0]
+        .classification_reason
+        .clone()
+        .unwrap_or_default();
+    assert_ne!(e.rule, "equivalent", "{reason}");
+    assert!(
+        reason.contains("+350.0%") && reason.contains("no interval"),
+        "{reason}"
+    );
+    assert_eq!((e.lower, e.upper), (None, None));
+}
+
+#[test]
 fn thresholds_out_of_order_or_range_are_refused() {
     // Ten points a side: "not yet", whose score is the marginal threshold. With marginal above
     // pass that read as a Pass; with marginal 1e308 or -5 the score left 0–100.

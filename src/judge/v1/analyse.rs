@@ -175,27 +175,47 @@ pub(super) fn continuous(
                 // Ties can make the Hodges–Lehmann shift exactly 0 while the ranks differ
                 // (zero-inflated counts: most pairwise differences are 0 − 0). The change is
                 // then measured by the means, so a real change is not read as "no change".
-                let (estimate, level, detail) =
-                    if r.estimate == 0.0 && r.lower <= 0.0 && r.upper >= 0.0 {
-                        let (mc, mb) = (
-                            finite_values_mean(experiment.values()),
-                            finite_values_mean(control.values()),
-                        );
-                        (mc - mb, mb, "mean change (the median shift is 0)")
+                let mean_change = r.estimate == 0.0 && r.lower <= 0.0 && r.upper >= 0.0;
+                let component = if mean_change {
+                    let (mc, mb) = (
+                        finite_values_mean(experiment.values()),
+                        finite_values_mean(control.values()),
+                    );
+                    // A median-shift interval of exactly [0, 0] says nothing about the mean
+                    // change: it is left out, so that equivalence is not read from it (a +350%
+                    // mean change was "shown equivalent" within ±10% on [0, 0]). A wider one
+                    // still bounds the shift and is kept (equivalence then also needs the
+                    // estimate within the margins: `decide`).
+                    let (lower, upper) = if r.lower == r.upper {
+                        (None, None)
                     } else {
-                        (r.estimate, level, "median shift")
+                        (Some(r.lower), Some(r.upper))
                     };
-                components.push(Component {
-                    test: "rank",
-                    p,
-                    estimate,
-                    lower: Some(r.lower),
-                    upper: Some(r.upper),
-                    relative: relative(estimate, level),
-                    relative_lower: Some(relative(r.lower, level)),
-                    relative_upper: Some(relative(r.upper, level)),
-                    detail: detail.into(),
-                });
+                    Component {
+                        test: "rank",
+                        p,
+                        estimate: mc - mb,
+                        lower,
+                        upper,
+                        relative: relative(mc - mb, mb),
+                        relative_lower: lower.map(|b| relative(b, mb)),
+                        relative_upper: upper.map(|b| relative(b, mb)),
+                        detail: "mean change (the median shift is 0)".into(),
+                    }
+                } else {
+                    Component {
+                        test: "rank",
+                        p,
+                        estimate: r.estimate,
+                        lower: Some(r.lower),
+                        upper: Some(r.upper),
+                        relative: relative(r.estimate, level),
+                        relative_lower: Some(relative(r.lower, level)),
+                        relative_upper: Some(relative(r.upper, level)),
+                        detail: "median shift".into(),
+                    }
+                };
+                components.push(component);
             }
             Err(e) => return Outcome::Failed(e.to_string()),
         }

@@ -187,7 +187,8 @@ pub(super) fn decide(ctx: &Context<'_>, outcome: Outcome, analysis: Analysis) ->
     let has_margin = s.allowed_increase > 0.0 || s.allowed_decrease > 0.0;
     let equivalent = has_margin
         && inside(c.relative_lower, -s.allowed_decrease, s.allowed_increase)
-        && inside(c.relative_upper, -s.allowed_decrease, s.allowed_increase);
+        && inside(c.relative_upper, -s.allowed_decrease, s.allowed_increase)
+        && inside(Some(c.relative), -s.allowed_decrease, s.allowed_increase);
     let (rule, words) = if equivalent {
         (
             "equivalent",
@@ -261,6 +262,19 @@ fn change(c: &Component, confidence: f64) -> String {
     } else {
         "canary".to_string()
     };
+    if c.lower.is_none() && c.upper.is_none() && c.test == "rank" {
+        // The mean change, which has no interval of its own.
+        let change = if c.relative.is_finite() {
+            pct(c.relative)
+        } else {
+            format!(
+                "{}{}",
+                if c.estimate >= 0.0 { "+" } else { "" },
+                sig(c.estimate)
+            )
+        };
+        return format!("{what} {change} ({}, no interval)", c.detail);
+    }
     if c.relative.is_finite() {
         format!(
             "{what} {} ({lvl} CI {} … {})",
