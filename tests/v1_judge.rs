@@ -636,6 +636,52 @@ fn equivalence_is_not_read_from_a_zero_width_interval() {
 }
 
 #[test]
+fn a_rate_threshold_with_events_and_no_traffic_is_crossed() {
+    // 300 canary errors over no requests (zeros, or all NaN): the rate is ∞, above any maximum.
+    // It had passed as "within its threshold" (NaN traffic summed to −0, so the rate was −∞).
+    let errors = vec![5.0; 60];
+    let requests = vec![100.0; 60];
+    for traffic in [vec![0.0; 60], vec![f64::NAN; 60]] {
+        let metrics = [
+            metric(
+                "errors",
+                json!({"denominator": "requests", "test": "threshold",
+                       "threshold": {"aggregate": "rate", "max": 0.01}}),
+            ),
+            metric("requests", json!({"muted": true})),
+        ];
+        let pairs: [(&str, Value, &[f64], &[f64]); 2] = [
+            ("errors", json!({}), &errors, &errors),
+            ("requests", json!({}), &requests, &requests),
+        ];
+        // Set after building: JSON has no NaN literal.
+        let mut req = request(&metrics, &pairs, json!({}));
+        req.metric_set_pair_list[1].values.experiment = traffic.clone();
+        let r = canary_judge_v1(&req).expect("judged");
+        let reason = r.results[0]
+            .classification_reason
+            .clone()
+            .unwrap_or_default();
+        assert_eq!(
+            r.results[0].classification,
+            Classification::High,
+            "{reason}"
+        );
+        assert!(
+            reason.contains("rate = ∞ above the maximum 0.01"),
+            "{reason}"
+        );
+        for text in r
+            .results
+            .iter()
+            .filter_map(|x| x.classification_reason.as_deref())
+        {
+            assert!(!text.contains("-0"), "no −0 in reasons: {text}");
+        }
+    }
+}
+
+#[test]
 fn thresholds_out_of_order_or_range_are_refused() {
     // Ten points a side: "not yet", whose score is the marginal threshold. With marginal above
     // pass that read as a Pass; with marginal 1e308 or -5 the score left 0–100.

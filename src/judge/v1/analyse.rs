@@ -485,11 +485,13 @@ pub(super) fn threshold(
             format!("p{p}"),
         ),
         Aggregate::Rate => {
+            // `+ 0.0`: an empty float sum is −0, and events over −0 traffic would be −∞.
             let den: f64 = denominator
                 .unwrap_or(&[])
                 .iter()
                 .filter(|x| !x.is_nan())
-                .sum();
+                .sum::<f64>()
+                + 0.0;
             (
                 experiment.values().iter().sum::<f64>() / den,
                 "rate".to_string(),
@@ -501,7 +503,9 @@ pub(super) fn threshold(
         estimate: finite(value),
         ..Check::default()
     });
-    if !value.is_finite() {
+    // NaN (no data, or no traffic and no events) is not a crossing. ±∞ is: events over no
+    // traffic are above any maximum (they had passed as "within").
+    if value.is_nan() {
         return None;
     }
     let hit = match (rule.min, rule.max) {
@@ -524,9 +528,25 @@ pub(crate) fn finite(x: f64) -> Option<f64> {
 
 /// A count or total for reasons: whole numbers without decimals.
 pub(crate) fn number(x: f64) -> String {
+    let x = x + 0.0; // −0 (an empty float sum) prints as 0
     if x.fract() == 0.0 && x.abs() < 1e15 {
         format!("{x:.0}")
     } else {
         super::explain::sig(x)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::number;
+
+    #[test]
+    fn counts_print_without_a_negative_zero() {
+        // An empty float sum is −0 (all-NaN traffic): "requests = -0/-0" had been printed.
+        let empty: f64 = std::iter::empty::<f64>().sum();
+        assert!(empty.is_sign_negative());
+        assert_eq!(number(empty), "0");
+        assert_eq!(number(6000.0), "6000");
+        assert_eq!(number(-6000.0), "-6000");
     }
 }
