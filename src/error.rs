@@ -166,6 +166,9 @@ pub enum JudgeError {
         /// The value's text.
         value: String,
     },
+    /// An improved judge was given no metric pairs (Kayenta's judge scores that 0).
+    #[error("metricSetPairList is empty: there is nothing to judge")]
+    NoMetricPairs,
     /// Score thresholds an improved judge cannot use: outside 0–100, or `marginal` above `pass`
     /// (Kayenta's judge takes any finite thresholds).
     #[error("scoreThresholds: {problem}")]

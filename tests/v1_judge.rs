@@ -714,6 +714,17 @@ fn thresholds_out_of_order_or_range_are_refused() {
         }
         netflix_aca_judge(&req).expect("Kayenta's judge takes any finite thresholds");
     }
+    // No pairs at all: refused (the sequential judge had said "Pass now: every metric is
+    // muted", v1 "Fail" with no reason); Kayenta's judge scores it 0.
+    let mut empty = with(95.0, 75.0);
+    empty.metric_set_pair_list.clear();
+    for name in ["canary-judge-v1", "canary-judge-sequential-v1"] {
+        let e = judge_with(Some(name), &empty)
+            .expect_err("refused")
+            .to_string();
+        assert!(e.contains("metricSetPairList is empty"), "{name}: {e}");
+    }
+    assert_eq!(netflix_aca_judge(&empty).expect("judged").score.score, 0.0);
     // In range and in order, "not yet" scores the marginal threshold and is Marginal, even
     // where that score reaches the pass threshold.
     for (pass, marginal) in [(95.0, 75.0), (75.0, 75.0), (100.0, 0.0), (0.0, 0.0)] {

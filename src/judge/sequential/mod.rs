@@ -176,6 +176,9 @@ pub fn canary_judge_sequential(request: &JudgeRequest) -> Result<CanaryJudgeResu
     let classifier = checked_classifier(request)?;
     score::check_weights(&classifier.group_weights)?;
     score::check_thresholds(request.score_thresholds)?;
+    if request.metric_set_pair_list.is_empty() {
+        return Err(JudgeError::NoMetricPairs);
+    }
     let judgement = SequentialClassifierSettings::read(&classifier.other)?;
     let alpha = 1.0 - judgement.confidence;
     let config = &request.canary_config;

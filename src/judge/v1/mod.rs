@@ -144,12 +144,16 @@ struct Prepared<'a> {
 /// groups, ±∞ samples), plus [`JudgeError::InvalidSetting`] /
 /// [`JudgeError::InvalidClassifierSetting`] for the new settings and for group weights below 0
 /// or adding up to more than 100, [`JudgeError::ThresholdsOutOfRange`] for score thresholds
-/// outside 0–100 or out of order, and [`JudgeError::MissingDenominator`] when a `rate` metric's
+/// outside 0–100 or out of order, [`JudgeError::NoMetricPairs`] for an empty
+/// `metricSetPairList`, and [`JudgeError::MissingDenominator`] when a `rate` metric's
 /// denominator has no pair with the same tags.
 pub fn canary_judge_v1(request: &JudgeRequest) -> Result<CanaryJudgeResult, JudgeError> {
     let classifier = checked_classifier(request)?;
     score::check_weights(&classifier.group_weights)?;
     score::check_thresholds(request.score_thresholds)?;
+    if request.metric_set_pair_list.is_empty() {
+        return Err(JudgeError::NoMetricPairs);
+    }
     let judgement = V1ClassifierSettings::read(&classifier.other)?;
     let confidence = judgement.confidence;
     let alpha = 1.0 - confidence;
