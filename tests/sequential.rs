@@ -696,3 +696,34 @@ fn settings_errors_name_the_key() {
         .to_string()
         .contains(CANARY_JUDGE_SEQUENTIAL_V1));
 }
+
+#[test]
+fn count_totals_past_exact_doubles_are_an_error_not_a_verdict() {
+    // 4e15 events an interval on both sides, 50 intervals: 2e17 in all, past what doubles hold
+    // exactly. The e-value had swung to ∞ and failed identical counts ("→ Low").
+    let cfg = config(json!([metric(
+        "errors",
+        json!({"sequential": {"test": "count"}})
+    )]));
+    let huge = vec![4e15; 50];
+    let r = judge(&request(cfg.clone(), vec![pair("errors", &huge, &huge)]));
+    let reason = r.results[0]
+        .classification_reason
+        .clone()
+        .unwrap_or_default();
+    assert_eq!(
+        r.results[0].classification,
+        Classification::Error,
+        "{reason}"
+    );
+    assert!(
+        reason.contains("event totals must stay below 9e15"),
+        "{reason}"
+    );
+    assert_eq!(r.score.classification, canary_judge::Verdict::Marginal);
+    // Just below the bound, identical counts continue.
+    let large = vec![1.7e14; 50];
+    let r = judge(&request(cfg, vec![pair("errors", &large, &large)]));
+    assert_ne!(r.results[0].classification, Classification::Error);
+    assert_eq!(r.score.classification, canary_judge::Verdict::Marginal);
+}

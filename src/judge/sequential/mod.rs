@@ -712,6 +712,28 @@ fn judge_counts(
             baseline_exposure: tc,
         });
     }
+    // Totals past 9e15 are not exact in doubles, and the e-value's arithmetic breaks down
+    // before that (identical canary and baseline counts of 4e15 an interval had failed).
+    let total = |f: fn(&CountInterval) -> u64| {
+        intervals
+            .iter()
+            .fold(0u64, |acc, i| acc.saturating_add(f(i)))
+    };
+    let (total_c, total_e) = (total(|i| i.baseline_events), total(|i| i.canary_events));
+    if total_c.max(total_e) >= 9_000_000_000_000_000 {
+        return Judged {
+            decision: SequentialDecision::Continue,
+            classification: Classification::Error,
+            reason: format!(
+                "{}: continue, cannot judge: event totals must stay below 9e15 ({} baseline, {} \
+                 canary)",
+                ctx.name,
+                sig(total_c as f64),
+                sig(total_e as f64)
+            ),
+            evidence: ctx.evidence("count", "error", 0.0, 0.0),
+        };
+    }
     let with_denominator = denominator.is_some();
     let counts = if with_denominator {
         (exposure_c, exposure_e)
