@@ -682,6 +682,44 @@ fn a_rate_threshold_with_events_and_no_traffic_is_crossed() {
 }
 
 #[test]
+fn a_critical_metric_short_of_data_holds_back_a_pass() {
+    // "b" passes on 60 points; critical "a" has 5 points a side (+100%): not judged yet. The
+    // canary had passed with 100; it is "not yet" (Marginal) until "a" can be judged.
+    let mut rng = Rng(31);
+    let base = rng.series(60, 100.0, 2.0);
+    let same = rng.series(60, 100.0, 2.0);
+    let short: Vec<f64> = base[..5].to_vec();
+    let doubled: Vec<f64> = short.iter().map(|v| v * 2.0).collect();
+    let metrics = [
+        metric("a", json!({"critical": true})),
+        metric("b", json!({})),
+    ];
+    let pairs: [(&str, Value, &[f64], &[f64]); 2] = [
+        ("a", json!({}), &short, &doubled),
+        ("b", json!({}), &base, &same),
+    ];
+    let r = canary_judge_v1(&request(&metrics, &pairs, json!({}))).expect("judged");
+    assert_eq!(r.results[1].classification, Classification::Pass);
+    assert_eq!(r.score.classification, Verdict::Marginal, "{:?}", r.score);
+    assert_eq!(r.score.score, 75.0);
+    assert!(
+        r.score
+            .classification_reason
+            .starts_with("Not yet: a critical metric needs more data: a:"),
+        "{}",
+        r.score.classification_reason
+    );
+    // Not critical: the canary passes on what could be judged, naming what could not.
+    let metrics = [metric("a", json!({})), metric("b", json!({}))];
+    let r = canary_judge_v1(&request(&metrics, &pairs, json!({}))).expect("judged");
+    assert_eq!(r.score.classification, Verdict::Pass);
+    assert!(r
+        .score
+        .classification_reason
+        .contains("Not judged yet for lack of data: a"));
+}
+
+#[test]
 fn thresholds_out_of_order_or_range_are_refused() {
     // Ten points a side: "not yet", whose score is the marginal threshold. With marginal above
     // pass that read as a Pass; with marginal 1e308 or -5 the score left 0–100.

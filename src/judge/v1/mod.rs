@@ -87,10 +87,11 @@
 //! As Kayenta's, with these differences: each result has a weight (`tagWeights`, default 1) in
 //! its group's score; a metric that could not be classified (`Error`) counts as not passing in
 //! its group (Kayenta leaves it out, so a canary whose only metric errored scores 100);
-//! insufficient data is neither counted in groups nor in the "50% NODATA"
-//! rule, and does not fail a critical metric; when nothing at all could be scored because data
-//! are short, the canary is "not yet": score = the marginal threshold, verdict Marginal, a reason
-//! with the counts. Groups get a verdict and a reason; the summary reason names failing metrics.
+//! insufficient data is neither counted in groups nor in the "50% NODATA" rule, and does not
+//! fail a critical metric; when nothing at all could be scored because data are short, or the
+//! canary would pass while a critical metric is short of data, the canary is "not yet": score =
+//! the marginal threshold, verdict Marginal, a reason with the counts. Groups get a verdict and
+//! a reason; the summary reason names failing metrics.
 //! Group weights must be 0 or more and add up to at most 100, so that the score stays within
 //! 0–100 ([`JudgeError::InvalidClassifierSetting`] on `groupWeights` otherwise), and the score
 //! thresholds within 0–100 with `marginal` at most `pass` ([`JudgeError::ThresholdsOutOfRange`]);

@@ -141,7 +141,8 @@ fn verdict(score: f64, thresholds: ScoreThresholds) -> Verdict {
 /// 2. a critical result that is High, Low, NodataFailMetric, Error or without data (not merely
 ///    short of data) fails the canary: score 0, reason `Canary Failed: <its reason>`;
 /// 3. 50% or more results without data (insufficient data does not count here) fail it;
-/// 4. when no result could be scored and some are short of data, the canary is "not yet":
+/// 4. when no result could be scored and some are short of data, or when the canary would pass
+///    with a critical result short of data, the canary is "not yet":
 ///    score = the marginal threshold, verdict Marginal (also when it equals the pass
 ///    threshold), a reason naming the counts;
 /// 5. otherwise each group scores `100 × Σw(Pass) / Σw(Pass, High, Low, NodataFailMetric,
@@ -293,6 +294,27 @@ pub(crate) fn score(
                     .join("; ")
             )
         };
+        // A critical metric short of data holds back a Pass: the canary is "not yet", as when
+        // nothing could be scored (it had passed with the critical metric unjudged).
+        let critical_short: Vec<&&Scored<'_>> =
+            short.iter().filter(|m| m.critical).copied().collect();
+        if !critical_short.is_empty() && verdict(score, thresholds) == Verdict::Pass {
+            return (
+                group_scores,
+                CanaryJudgeScore {
+                    score: thresholds.marginal,
+                    classification: Verdict::Marginal,
+                    classification_reason: format!(
+                        "Not yet: a critical metric needs more data: {}",
+                        critical_short
+                            .iter()
+                            .map(|m| m.reason)
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ),
+                },
+            );
+        }
         (score, reason)
     };
     (
