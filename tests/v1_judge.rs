@@ -720,6 +720,35 @@ fn a_critical_metric_short_of_data_holds_back_a_pass() {
 }
 
 #[test]
+fn a_rate_test_too_large_to_run_exactly_is_an_error() {
+    // 1e13 errors an interval over 60 intervals: the exact test would hold a core for about 45 s.
+    let errors = vec![1e13; 60];
+    let requests = vec![1e14; 60];
+    let metrics = [
+        metric("errors", json!({"denominator": "requests"})),
+        metric("requests", json!({"muted": true})),
+    ];
+    let pairs: [(&str, Value, &[f64], &[f64]); 2] = [
+        ("errors", json!({}), &errors, &errors),
+        ("requests", json!({}), &requests, &requests),
+    ];
+    let r = canary_judge_v1(&request(&metrics, &pairs, json!({}))).expect("judged");
+    let reason = r.results[0]
+        .classification_reason
+        .clone()
+        .unwrap_or_default();
+    assert_eq!(
+        r.results[0].classification,
+        Classification::Error,
+        "{reason}"
+    );
+    assert!(
+        reason.contains("1.200e15 events in all is more than the exact rate test takes"),
+        "{reason}"
+    );
+}
+
+#[test]
 fn thresholds_out_of_order_or_range_are_refused() {
     // Ten points a side: "not yet", whose score is the marginal threshold. With marginal above
     // pass that read as a Pass; with marginal 1e308 or -5 the score left 0–100.
