@@ -635,6 +635,18 @@ async fn flagger_webhooks() {
         (400, Some("metadata.lookback")),
         "{body}"
     );
+    // Go's fractional durations are durations; an empty name is not a canary.
+    let fractional = json!({"name": "podinfo", "metadata": {"config": "latency", "lookback": "0.3h", "token": "flag"}}).to_string();
+    let (status, body) = post(&client, &url("rollout"), fractional).await;
+    assert_eq!(status, 200, "{body}");
+    let nameless =
+        json!({"name": "", "metadata": {"config": "latency", "token": "flag"}}).to_string();
+    let (status, body) = post(&client, &url("rollout"), nameless).await;
+    assert_eq!(
+        (status, body["error"]["path"].as_str()),
+        (400, Some("name")),
+        "{body}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -41,28 +41,38 @@ pub(super) struct Payload {
     metadata: BTreeMap<String, String>,
 }
 
-/// Seconds in a Go duration such as `90s`, `5m`, `1h30m`.
+/// A Go duration (`10m`, `1h30m`, `1.5h`, `90s`, `2500ms`; units `ns`, `us`/`µs`, `ms`, `s`, `m`,
+/// `h`) in whole seconds, rounded; `None` unless it is at least one second and at most ten years.
 fn go_duration_secs(text: &str) -> Option<u64> {
-    let mut total = 0u64;
-    let mut number = String::new();
-    let mut seen = false;
-    for c in text.trim().chars() {
-        if c.is_ascii_digit() {
-            number.push(c);
-            continue;
-        }
-        let n: u64 = number.parse().ok()?;
-        number.clear();
-        let unit = match c {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
+    let mut rest = text.trim();
+    if rest.is_empty() {
+        return None;
+    }
+    let mut total = 0.0_f64;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let (number, tail) = rest.split_at(digits);
+        let n: f64 = number.parse().ok()?;
+        let letters = tail
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(tail.len());
+        let (unit, tail) = tail.split_at(letters);
+        let scale = match unit {
+            "ns" => 1e-9,
+            "us" | "µs" | "μs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
             _ => return None,
         };
-        total = total.checked_add(n.checked_mul(unit)?)?;
-        seen = true;
+        total += n * scale;
+        rest = tail;
     }
-    (seen && number.is_empty() && total > 0).then_some(total)
+    let ten_years = (canary_judge::analysis::MAX_MINUTES * 60) as f64;
+    (total >= 1.0 && total <= ten_years).then(|| total.round() as u64)
 }
 
 fn meta_number(meta: &BTreeMap<String, String>, key: &str, default: f64) -> Result<f64, ApiError> {
@@ -81,11 +91,18 @@ fn meta_number(meta: &BTreeMap<String, String>, key: &str, default: f64) -> Resu
 }
 
 fn execution_request(payload: &Payload) -> Result<CanaryExecutionRequest, ApiError> {
+    if payload.name.trim().is_empty() {
+        return Err(ApiError::bad_request(
+            "name must name the canary (it gives the scopes <name> and <name>-primary)",
+        )
+        .with_path("name"));
+    }
     let meta = &payload.metadata;
     let lookback = meta.get("lookback").map_or("10m", String::as_str);
     let secs = go_duration_secs(lookback).ok_or_else(|| {
         ApiError::bad_request(format!(
-            "metadata.lookback must be a duration such as \"10m\", got {lookback:?}"
+            "metadata.lookback must be a Go duration from 1s to ten years, such as \"10m\" or \
+             \"1.5h\", got {lookback:?}"
         ))
         .with_path("metadata.lookback")
     })?;
@@ -232,5 +249,14 @@ mod tests {
         assert_eq!(go_duration_secs("0m"), None);
         assert_eq!(go_duration_secs("5d"), None);
         assert_eq!(go_duration_secs("99999999999999999999h"), None);
+        // Go's fractions and small units.
+        assert_eq!(go_duration_secs("1.5h"), Some(5400));
+        assert_eq!(go_duration_secs("2500ms"), Some(3));
+        assert_eq!(go_duration_secs("1m30.5s"), Some(91));
+        assert_eq!(go_duration_secs("90000000000us"), Some(90000));
+        assert_eq!(go_duration_secs("500ms"), None, "under a second");
+        assert_eq!(go_duration_secs("100000000h"), None, "over ten years");
+        assert_eq!(go_duration_secs("1.2.3h"), None);
+        assert_eq!(go_duration_secs("-5m"), None);
     }
 }
