@@ -443,6 +443,16 @@ fn bad_settings_are_named() {
         json!({})
     ))
     .contains("effectSize.allowedIncrease"));
+    assert!(err(judge(
+        json!({"effectSize": {"allowedIncrease": 1.5, "criticalIncrease": 1.2}}),
+        json!({})
+    ))
+    .contains("effectSize.criticalIncrease: must allow at least as much change"));
+    assert!(err(judge(
+        json!({"effectSize": {"allowedDecrease": 0.5, "criticalDecrease": 0.8}}),
+        json!({})
+    ))
+    .contains("effectSize.criticalDecrease: must allow at least as much change"));
     for ratio in [0.0, -3.0, 1.5] {
         assert!(err(judge(
             json!({"effectSize": {"allowedDecrease": ratio, "criticalDecrease": 0.5}}),
@@ -744,6 +754,35 @@ fn a_rate_test_too_large_to_run_exactly_is_an_error() {
     );
     assert!(
         reason.contains("1.200e15 events in all is more than the exact rate test takes"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn negative_traffic_is_an_error_naming_it() {
+    let errors = vec![1.0; 60];
+    let requests = vec![100.0; 60];
+    let negative = vec![-100.0; 60];
+    let metrics = [
+        metric("errors", json!({"denominator": "requests"})),
+        metric("requests", json!({"muted": true})),
+    ];
+    let pairs: [(&str, Value, &[f64], &[f64]); 2] = [
+        ("errors", json!({}), &errors, &errors),
+        ("requests", json!({}), &requests, &negative),
+    ];
+    let r = canary_judge_v1(&request(&metrics, &pairs, json!({}))).expect("judged");
+    let reason = r.results[0]
+        .classification_reason
+        .clone()
+        .unwrap_or_default();
+    assert_eq!(
+        r.results[0].classification,
+        Classification::Error,
+        "{reason}"
+    );
+    assert!(
+        reason.contains("the denominator's values must not be negative, got -100"),
         "{reason}"
     );
 }

@@ -414,7 +414,13 @@ pub(super) fn rate(
     analysis: &mut Analysis,
 ) -> Outcome {
     let (control, experiment) = events;
-    let sum = |v: &[f64]| v.iter().filter(|x| !x.is_nan()).sum::<f64>();
+    if let Some(x) = exposure.0.iter().chain(exposure.1).find(|x| **x < 0.0) {
+        return Outcome::Failed(format!(
+            "the denominator's values must not be negative, got {}",
+            number(*x)
+        ));
+    }
+    let sum = |v: &[f64]| v.iter().filter(|x| !x.is_nan()).sum::<f64>() + 0.0;
     let (tc, te) = (sum(exposure.0), sum(exposure.1));
     analysis.control_count = tc;
     analysis.experiment_count = te;

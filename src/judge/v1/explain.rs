@@ -37,6 +37,11 @@ pub(crate) fn pct(rel: f64) -> String {
         };
     }
     let v = rel * 100.0;
+    if !v.is_finite() || v.abs() >= 1e6 {
+        // Past a million percent (or overflowing to ∞ when scaled): digits, not 300 of them.
+        let sign = if v > 0.0 { "+" } else { "−" };
+        return format!("{sign}{}%", sig(v.abs()));
+    }
     if v >= 0.0 || v > -0.05 {
         format!("+{:.1}%", v.abs())
     } else {
@@ -85,6 +90,10 @@ mod tests {
         assert_eq!(pct(0.1244), "+12.4%");
         assert_eq!(pct(-0.03), "−3.0%");
         assert_eq!(pct(f64::INFINITY), "+∞%");
+        assert_eq!(pct(1e308), "+∞%", "overflows when scaled (was \"+inf%\")");
+        assert_eq!(pct(5e4), "+5000000%");
+        assert_eq!(pct(5e20), "+5.000e22%");
+        assert_eq!(pct(-2.0), "−200.0%");
         assert_eq!(pval(0.00031), "= 0.00031");
         assert_eq!(pval(1e-7), "< 0.0001");
         assert_eq!(times(3.2), "×3.2");

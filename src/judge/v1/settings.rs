@@ -306,6 +306,19 @@ impl V1MetricSettings {
         let critical_decrease = given("criticalDecrease")
             .then(|| margin("criticalDecrease", base.critical_bounds.decrease, false))
             .transpose()?;
+        // A critical bound inside the allowed one could never be reached without first being
+        // allowed: refused (a +33% change passed with criticalIncrease 1.2, allowedIncrease 1.5).
+        for (key, critical, allowed) in [
+            ("criticalIncrease", critical_increase, allowed_increase),
+            ("criticalDecrease", critical_decrease, allowed_decrease),
+        ] {
+            if critical.is_some_and(|c| c < allowed) {
+                return Err(reader.invalid(
+                    &format!("effectSize.{key}"),
+                    "must allow at least as much change as the allowed bound".into(),
+                ));
+            }
+        }
         Ok(V1MetricSettings {
             base,
             test,
