@@ -133,25 +133,58 @@ fn check_scope(
     Ok(())
 }
 
+/// What can be checked before any window is known: the config as Kayenta's config store checks
+/// it (at least one metric, names non-empty and unique), and a scope in the execution request
+/// for every metric's `scopeName`. `/v1/analyses` checks this when an analysis is submitted.
+///
+/// # Errors
+/// A message naming the metric or the config's problem.
+pub(crate) fn check_config_and_scopes(
+    config: &CanaryConfig,
+    request: &CanaryExecutionRequest,
+) -> Result<(), String> {
+    config.validate().map_err(|e| e.to_string())?;
+    for metric in &config.metrics {
+        scope_pair(
+            metric,
+            metric.scope_name.as_deref().unwrap_or("default"),
+            request,
+        )?;
+    }
+    Ok(())
+}
+
+/// The execution request's scopes for `metric`'s scope name.
+fn scope_pair<'a>(
+    metric: &canary_judge::model::CanaryMetricConfig,
+    scope_name: &str,
+    request: &'a CanaryExecutionRequest,
+) -> Result<&'a canary_judge::model::CanaryScopePair, String> {
+    request.scopes.get(scope_name).ok_or_else(|| {
+        format!(
+            "metric '{}': scope '{scope_name}' is not in the execution request's scopes ({})",
+            metric.name,
+            request
+                .scopes
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })
+}
+
 /// Plans every query: each metric of the config, control and experiment side.
 pub(crate) fn plan(
     sources: &Sources,
     config: &CanaryConfig,
     request: &CanaryExecutionRequest,
 ) -> Result<Vec<Job>, String> {
-    // What Kayenta's config store checks: at least one metric, names non-empty and unique.
-    config.validate().map_err(|e| e.to_string())?;
+    check_config_and_scopes(config, request)?;
     let mut jobs = Vec::new();
     for metric in &config.metrics {
         let scope_name = metric.scope_name.as_deref().unwrap_or("default");
-        let scopes =
-            request.scopes.get(scope_name).ok_or_else(|| {
-                format!(
-                "metric '{}': scope '{scope_name}' is not in the execution request's scopes ({})",
-                metric.name,
-                request.scopes.keys().cloned().collect::<Vec<_>>().join(", ")
-            )
-            })?;
+        let scopes = scope_pair(metric, scope_name, request)?;
         let pick = |want: &str, source: &Option<Arc<Source>>, how: &str| {
             source
                 .clone()

@@ -229,6 +229,24 @@ async fn cancel_unknown_and_invalid() {
             .contains("lifetimeDuration"),
         "{body}"
     );
+    // What can be refused at once is (it had been accepted with 202 and failed after the
+    // analysis's lifetime): no metrics, a metric whose scope is not in the request.
+    let mut no_metrics = analysis_body(1);
+    no_metrics["canaryConfig"]["metrics"] = json!([]);
+    let mut wrong_scope = analysis_body(1);
+    wrong_scope["canaryConfig"]["metrics"][0]["scopeName"] = json!("elsewhere");
+    for (body, needle) in [
+        (no_metrics, "metric"),
+        (
+            wrong_scope,
+            "scope 'elsewhere' is not in the execution request's scopes",
+        ),
+    ] {
+        let (status, answer, _) = start(&client, &server.base, &body).await;
+        assert_eq!(status, 400, "{answer}");
+        let message = answer["error"]["message"].as_str().expect("message");
+        assert!(message.contains(needle), "{answer}");
+    }
     // Without a data directory the routes say how to enable them.
     let bare = serve(&prom.uri(), None);
     let (status, body, _) = start(&client, &bare.base, &analysis_body(1)).await;

@@ -244,6 +244,11 @@ pub(super) async fn start(
                 .with_path("executionRequest.thresholds"),
         );
     }
+    // What can be refused now is refused now, not after the analysis's lifetime.
+    if let Some(config) = &request.canary_config {
+        crate::pipeline::check_config_and_scopes(config, &request.execution_request)
+            .map_err(ApiError::bad_request)?;
+    }
     let created = now_ms();
     let schedule = request.schedule()?;
     let lifetime =
