@@ -788,6 +788,32 @@ fn negative_traffic_is_an_error_naming_it() {
 }
 
 #[test]
+fn tag_weights_of_zero_everywhere_score_nothing() {
+    // Every pair weighted 0: the +50% pair had "failed" while the canary scored 100 Pass ("Score
+    // 100 with 1 of 2 metrics failing"). Nothing is scored: Marginal, saying why.
+    let mut rng = Rng(9);
+    let base = rng.series(60, 100.0, 2.0);
+    let bad: Vec<f64> = base.iter().map(|v| v * 1.5).collect();
+    let cfg =
+        json!({"test": "rank", "tagWeights": {"tag": "endpoint", "weights": {}, "default": 0}});
+    let pairs: [(&str, Value, &[f64], &[f64]); 2] = [
+        ("latency", json!({"endpoint": "/login"}), &base, &bad),
+        ("latency", json!({"endpoint": "/search"}), &base, &base),
+    ];
+    let r =
+        canary_judge_v1(&request(&[metric("latency", cfg)], &pairs, json!({}))).expect("judged");
+    assert_eq!(r.results[0].classification, Classification::High);
+    assert_eq!(r.score.classification, Verdict::Marginal, "{:?}", r.score);
+    assert!(
+        r.score
+            .classification_reason
+            .starts_with("Nothing was scored: every judged result has weight 0"),
+        "{}",
+        r.score.classification_reason
+    );
+}
+
+#[test]
 fn thresholds_out_of_order_or_range_are_refused() {
     // Ten points a side: "not yet", whose score is the marginal threshold. With marginal above
     // pass that read as a Pass; with marginal 1e308 or -5 the score left 0–100.

@@ -29,8 +29,13 @@ impl Scored<'_> {
 
     /// Scored in its group: a verdict, `NodataFailMetric`, or `Error` (a metric that could not
     /// be classified counts as not passing; Kayenta leaves it out, so that a canary whose only
-    /// metric failed to classify scored 100).
+    /// metric failed to classify scored 100), with a weight above 0 (`tagWeights` can give 0).
     fn counted(&self) -> bool {
+        self.judged() && self.weight > 0.0
+    }
+
+    /// A verdict, `NodataFailMetric` or `Error`, whatever the weight.
+    fn judged(&self) -> bool {
         matches!(
             self.classification,
             Classification::Pass
@@ -237,6 +242,25 @@ pub(crate) fn score(
             0.0,
             "Canary Failed: 50% or more metrics returned NODATA".to_string(),
         )
+    } else if nothing_scored && short.is_empty() && active.iter().any(|m| m.judged()) {
+        // Judged, but every judged result has weight 0 (`tagWeights`): nothing to decide on.
+        let marginal = thresholds.marginal;
+        return (
+            group_scores,
+            CanaryJudgeScore {
+                score: marginal,
+                classification: Verdict::Marginal,
+                classification_reason: format!(
+                    "Nothing was scored: every judged result has weight 0 (tagWeights): {}",
+                    active
+                        .iter()
+                        .filter(|m| m.judged())
+                        .map(|m| m.label())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            },
+        );
     } else if nothing_scored && !short.is_empty() {
         let marginal = thresholds.marginal;
         return (
