@@ -193,3 +193,31 @@ pub enum JudgeError {
         known: Vec<&'static str>,
     },
 }
+
+impl JudgeError {
+    /// The field of the remote-judge request at fault, as a path (`scoreThresholds.pass`,
+    /// `canaryConfig.classifier.groupWeights`, `metricSetPairList[3]`), where one field is; `None`
+    /// for errors about a metric's settings (the message names the metric) or the judge's name.
+    pub fn field(&self) -> Option<String> {
+        match self {
+            JudgeError::MissingMetricConfig { index, .. }
+            | JudgeError::NonFiniteValue { index, .. }
+            | JudgeError::MissingDenominator { index, .. } => {
+                Some(format!("metricSetPairList[{index}]"))
+            }
+            JudgeError::MissingClassifier => Some("canaryConfig.classifier".into()),
+            JudgeError::InvalidClassifierSetting { field, .. } => {
+                Some(format!("canaryConfig.classifier.{field}"))
+            }
+            JudgeError::InvalidThreshold { field, .. } => Some(format!("scoreThresholds.{field}")),
+            JudgeError::NoMetricPairs => Some("metricSetPairList".into()),
+            JudgeError::ThresholdsOutOfRange { .. } => Some("scoreThresholds".into()),
+            JudgeError::InvalidGroupWeight { group, .. } => {
+                Some(format!("canaryConfig.classifier.groupWeights.{group}"))
+            }
+            JudgeError::MissingGroups { .. }
+            | JudgeError::InvalidSetting { .. }
+            | JudgeError::UnknownJudge { .. } => None,
+        }
+    }
+}

@@ -836,9 +836,9 @@ fn thresholds_out_of_order_or_range_are_refused() {
     ] {
         let req = with(pass, marginal);
         for name in ["canary-judge-v1", "canary-judge-sequential-v1"] {
-            let e = judge_with(Some(name), &req)
-                .expect_err("refused")
-                .to_string();
+            let error = judge_with(Some(name), &req).expect_err("refused");
+            assert_eq!(error.field().as_deref(), Some("scoreThresholds"));
+            let e = error.to_string();
             assert!(
                 e.starts_with("scoreThresholds: ") && e.contains(needle),
                 "{name}: {e}"

@@ -111,6 +111,19 @@ async fn remote_judge_contract() {
             && message.contains("add up to 130"),
         "{body}"
     );
+    assert_eq!(
+        body["error"]["path"],
+        "canaryConfig.classifier.groupWeights"
+    );
+    // Thresholds out of order: the path names them.
+    let mut bad: Value = serde_json::from_str(&v1).expect("json");
+    bad["scoreThresholds"] = json!({"pass": 50, "marginal": 80});
+    let (status, body) = post(&client, &format!("{}/judge", server.base), bad.to_string()).await;
+    assert_eq!(
+        (status, body["error"]["path"].as_str()),
+        (400, Some("scoreThresholds")),
+        "{body}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

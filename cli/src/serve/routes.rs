@@ -204,7 +204,14 @@ async fn remote_judge(
             .map_err(|e| ApiError::bad_request(format!("the body is not UTF-8: {e}")))?;
         let request = parse_request(text)
             .map_err(|e| ApiError::bad_request(e.to_string()).with_path(e.path()))?;
-        canary_judge::judge(&request).map_err(|e| ApiError::bad_request(e.to_string()))
+        canary_judge::judge(&request).map_err(|e| {
+            let field = e.field();
+            let error = ApiError::bad_request(e.to_string());
+            match field {
+                Some(path) => error.with_path(path),
+                None => error,
+            }
+        })
     })
     .await?;
     record_verdict(&result);
@@ -339,8 +346,22 @@ pub(super) async fn fetch_and_judge(
             }
         })?;
         judge_work(state, limit, move || {
-            judge_with(judge_name.as_deref(), &judge_request)
-                .map_err(|e| ApiError::bad_request(e.to_string()))
+            judge_with(judge_name.as_deref(), &judge_request).map_err(|e| {
+                // The judge request is built here: only the config's and the thresholds'
+                // fields are the caller's (the thresholds come from the execution request).
+                let path = e.field().and_then(|f| {
+                    if let Some(rest) = f.strip_prefix("scoreThresholds") {
+                        Some(format!("executionRequest.thresholds{rest}"))
+                    } else {
+                        f.starts_with("canaryConfig").then_some(f)
+                    }
+                });
+                let error = ApiError::bad_request(e.to_string());
+                match path {
+                    Some(path) => error.with_path(path),
+                    None => error,
+                }
+            })
         })
         .await
     };
