@@ -86,6 +86,38 @@ fn evidence(result: &CanaryJudgeResult, i: usize) -> &Evidence {
         .expect("v1 results carry evidence")
 }
 
+/// An `errors` metric (the same counts on both sides) judged by its rate over `requests`
+/// (muted), the canary's traffic given apart.
+fn errors_over_requests(
+    errors: &[f64],
+    requests: &[f64],
+    canary_requests: &[f64],
+) -> CanaryJudgeResult {
+    let metrics = [
+        metric("errors", json!({"denominator": "requests"})),
+        metric("requests", json!({"muted": true})),
+    ];
+    let pairs: [(&str, Value, &[f64], &[f64]); 2] = [
+        ("errors", json!({}), errors, errors),
+        ("requests", json!({}), requests, canary_requests),
+    ];
+    canary_judge_v1(&request(&metrics, &pairs, json!({}))).expect("judged")
+}
+
+/// The first result's reason, asserting that it is an `Error`.
+fn error_reason(r: &CanaryJudgeResult) -> String {
+    let reason = r.results[0]
+        .classification_reason
+        .clone()
+        .unwrap_or_default();
+    assert_eq!(
+        r.results[0].classification,
+        Classification::Error,
+        "{reason}"
+    );
+    reason
+}
+
 #[test]
 fn selected_by_name_and_reports_its_name() {
     let mut rng = Rng(1);
@@ -581,24 +613,8 @@ fn a_metric_that_cannot_be_classified_does_not_pass_the_canary() {
     // metric is Error, and (unlike in Kayenta's scoring) it counts as not passing.
     let requests = vec![1e300; 60];
     let errors = vec![1e300; 60];
-    let metrics = [
-        metric("errors", json!({"denominator": "requests"})),
-        metric("requests", json!({"muted": true})),
-    ];
-    let pairs: [(&str, Value, &[f64], &[f64]); 2] = [
-        ("errors", json!({}), &errors, &errors),
-        ("requests", json!({}), &requests, &requests),
-    ];
-    let r = canary_judge_v1(&request(&metrics, &pairs, json!({}))).expect("judged");
-    let reason = r.results[0]
-        .classification_reason
-        .clone()
-        .unwrap_or_default();
-    assert_eq!(
-        r.results[0].classification,
-        Classification::Error,
-        "{reason}"
-    );
+    let r = errors_over_requests(&errors, &requests, &requests);
+    let reason = error_reason(&r);
     assert!(
         reason.contains("event totals must be whole counts from 0 to 9e15"),
         "{reason}"
@@ -734,24 +750,8 @@ fn a_rate_test_too_large_to_run_exactly_is_an_error() {
     // 1e13 errors an interval over 60 intervals: the exact test would hold a core for about 45 s.
     let errors = vec![1e13; 60];
     let requests = vec![1e14; 60];
-    let metrics = [
-        metric("errors", json!({"denominator": "requests"})),
-        metric("requests", json!({"muted": true})),
-    ];
-    let pairs: [(&str, Value, &[f64], &[f64]); 2] = [
-        ("errors", json!({}), &errors, &errors),
-        ("requests", json!({}), &requests, &requests),
-    ];
-    let r = canary_judge_v1(&request(&metrics, &pairs, json!({}))).expect("judged");
-    let reason = r.results[0]
-        .classification_reason
-        .clone()
-        .unwrap_or_default();
-    assert_eq!(
-        r.results[0].classification,
-        Classification::Error,
-        "{reason}"
-    );
+    let r = errors_over_requests(&errors, &requests, &requests);
+    let reason = error_reason(&r);
     assert!(
         reason.contains("1.200e15 events in all is more than the exact rate test takes"),
         "{reason}"
@@ -763,24 +763,8 @@ fn negative_traffic_is_an_error_naming_it() {
     let errors = vec![1.0; 60];
     let requests = vec![100.0; 60];
     let negative = vec![-100.0; 60];
-    let metrics = [
-        metric("errors", json!({"denominator": "requests"})),
-        metric("requests", json!({"muted": true})),
-    ];
-    let pairs: [(&str, Value, &[f64], &[f64]); 2] = [
-        ("errors", json!({}), &errors, &errors),
-        ("requests", json!({}), &requests, &negative),
-    ];
-    let r = canary_judge_v1(&request(&metrics, &pairs, json!({}))).expect("judged");
-    let reason = r.results[0]
-        .classification_reason
-        .clone()
-        .unwrap_or_default();
-    assert_eq!(
-        r.results[0].classification,
-        Classification::Error,
-        "{reason}"
-    );
+    let r = errors_over_requests(&errors, &requests, &negative);
+    let reason = error_reason(&r);
     assert!(
         reason.contains("the denominator's values must not be negative, got -100"),
         "{reason}"

@@ -130,6 +130,16 @@ fn plain(x: f64) -> String {
     }
 }
 
+/// The canary cannot be decided yet (`reason` says why): the marginal threshold as the score,
+/// and Marginal as the verdict even when `pass` equals `marginal` ("not yet" is never a Pass).
+fn undecided(thresholds: ScoreThresholds, reason: String) -> CanaryJudgeScore {
+    CanaryJudgeScore {
+        score: thresholds.marginal,
+        classification: Verdict::Marginal,
+        classification_reason: reason,
+    }
+}
+
 fn verdict(score: f64, thresholds: ScoreThresholds) -> Verdict {
     if score >= thresholds.pass {
         Verdict::Pass
@@ -244,40 +254,32 @@ pub(crate) fn score(
         )
     } else if nothing_scored && short.is_empty() && active.iter().any(|m| m.judged()) {
         // Judged, but every judged result has weight 0 (`tagWeights`): nothing to decide on.
-        let marginal = thresholds.marginal;
+        let names: Vec<String> = active
+            .iter()
+            .filter(|m| m.judged())
+            .map(|m| m.label())
+            .collect();
         return (
             group_scores,
-            CanaryJudgeScore {
-                score: marginal,
-                classification: Verdict::Marginal,
-                classification_reason: format!(
+            undecided(
+                thresholds,
+                format!(
                     "Nothing was scored: every judged result has weight 0 (tagWeights): {}",
-                    active
-                        .iter()
-                        .filter(|m| m.judged())
-                        .map(|m| m.label())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    names.join(", ")
                 ),
-            },
+            ),
         );
     } else if nothing_scored && !short.is_empty() {
-        let marginal = thresholds.marginal;
+        let reasons: Vec<&str> = short.iter().map(|m| m.reason).collect();
         return (
             group_scores,
-            CanaryJudgeScore {
-                score: marginal,
-                // Marginal even when `pass` equals `marginal`: "not yet" is never a Pass.
-                classification: Verdict::Marginal,
-                classification_reason: format!(
+            undecided(
+                thresholds,
+                format!(
                     "Not yet: more data needed before judging: {}",
-                    short
-                        .iter()
-                        .map(|m| m.reason)
-                        .collect::<Vec<_>>()
-                        .join("; ")
+                    reasons.join("; ")
                 ),
-            },
+            ),
         );
     } else {
         let unweighted = groups
@@ -323,20 +325,16 @@ pub(crate) fn score(
         let critical_short: Vec<&&Scored<'_>> =
             short.iter().filter(|m| m.critical).copied().collect();
         if !critical_short.is_empty() && verdict(score, thresholds) == Verdict::Pass {
+            let reasons: Vec<&str> = critical_short.iter().map(|m| m.reason).collect();
             return (
                 group_scores,
-                CanaryJudgeScore {
-                    score: thresholds.marginal,
-                    classification: Verdict::Marginal,
-                    classification_reason: format!(
+                undecided(
+                    thresholds,
+                    format!(
                         "Not yet: a critical metric needs more data: {}",
-                        critical_short
-                            .iter()
-                            .map(|m| m.reason)
-                            .collect::<Vec<_>>()
-                            .join("; ")
+                        reasons.join("; ")
                     ),
-                },
+                ),
             );
         }
         (score, reason)
