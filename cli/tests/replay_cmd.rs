@@ -268,23 +268,19 @@ fn prometheus_dumps_replay() {
         })
         .collect();
     let gap = dir.join("canary-gap.json");
-    std::fs::write(
-        &gap,
-        serde_json::json!({"status": "success", "data": {"resultType": "matrix",
-            "result": [{"metric": {"pod": "a"}, "values": values}]}})
-        .to_string(),
-    )
-    .expect("write");
-    let out = Command::new(env!("CARGO_BIN_EXE_canary-judge"))
-        .arg("replay")
-        .arg("--config")
-        .arg(root().join("fixtures/replay/nab-latency-config.json"))
-        .arg("--prometheus-dump")
-        .arg(format!("latency={},{}", b.display(), gap.display()))
-        .args(["--pass", "95", "--marginal", "75"])
-        .args(["--interval-mins", "10", "--lookback-mins", "10"])
-        .output()
-        .expect("runs");
+    let config = root().join("fixtures/replay/nab-latency-config.json");
+    let write_canary = |values: Vec<Value>| {
+        let body = serde_json::json!({"status": "success", "data": {"resultType": "matrix",
+            "result": [{"metric": {"pod": "a"}, "values": values}]}});
+        std::fs::write(&gap, body.to_string()).expect("write");
+        vec![
+            "--prometheus-dump".to_string(),
+            format!("latency={},{}", b.display(), gap.display()),
+        ]
+    };
+    let mut args = write_canary(values);
+    args.extend(strings(&["--interval-mins", "10", "--lookback-mins", "10"]));
+    let out = replay_with(&config, &args);
     let text = String::from_utf8_lossy(&out.stdout);
     let rows: Vec<&str> = text
         .lines()
@@ -299,22 +295,7 @@ fn prometheus_dumps_replay() {
         .iter()
         .map(|k| serde_json::json!([1_767_225_600 + 60 * k, "1"]))
         .collect();
-    std::fs::write(
-        &gap,
-        serde_json::json!({"status": "success", "data": {"resultType": "matrix",
-            "result": [{"metric": {"pod": "a"}, "values": repeated}]}})
-        .to_string(),
-    )
-    .expect("write");
-    let out = Command::new(env!("CARGO_BIN_EXE_canary-judge"))
-        .arg("replay")
-        .arg("--config")
-        .arg(root().join("fixtures/replay/nab-latency-config.json"))
-        .arg("--prometheus-dump")
-        .arg(format!("latency={},{}", b.display(), gap.display()))
-        .args(["--pass", "95", "--marginal", "75"])
-        .output()
-        .expect("runs");
+    let out = replay_with(&config, &write_canary(repeated));
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
