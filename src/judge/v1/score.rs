@@ -157,9 +157,9 @@ fn verdict(score: f64, thresholds: ScoreThresholds) -> Verdict {
 ///    short of data) fails the canary: score 0, reason `Canary Failed: <its reason>`;
 /// 3. 50% or more results without data (insufficient data does not count here) fail it;
 /// 4. when no result could be scored and some are short of data, or when the canary would pass
-///    with a critical result short of data, the canary is "not yet":
-///    score = the marginal threshold, verdict Marginal (also when it equals the pass
-///    threshold), a reason naming the counts;
+///    with a critical result short of data, the canary is "not yet"; when results were judged
+///    but every one has weight 0, nothing was scored: either way score = the marginal
+///    threshold, verdict Marginal (also when it equals the pass threshold), a reason;
 /// 5. otherwise each group scores `100 × Σw(Pass) / Σw(Pass, High, Low, NodataFailMetric,
 ///    Error)` with each result's weight `w`, and the summary is Kayenta's weighted sum of group
 ///    scores (groups with nothing scored count as 100), rounded half-up to 2 decimals.
