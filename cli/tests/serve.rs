@@ -369,6 +369,24 @@ async fn v1_judge_fetches_and_judges() {
         let message = body["error"]["message"].as_str().expect("message");
         assert!(message.contains("failStatus"), "{body}");
     }
+    // Our own body shape: an unknown field (a typo) and both ways of giving the config are
+    // refused, naming the field (they had been ignored).
+    let mut typo = v1_body(true);
+    typo["lookbackMinutes"] = json!(10);
+    let mut both = v1_body(true);
+    both["canaryConfigName"] = json!("latency-canary");
+    for (body, field) in [(typo, "lookbackMinutes"), (both, "canaryConfigName")] {
+        let resp = client
+            .post(&url)
+            .bearer_auth("s3cret")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("response");
+        assert_eq!(resp.status().as_u16(), 400);
+        let text = resp.text().await.expect("body");
+        assert!(text.contains(field), "{text}");
+    }
     // Names that could leave the directory are refused.
     let mut body = v1_body(false);
     body["canaryConfigName"] = json!("../etc/passwd");

@@ -235,12 +235,15 @@ async fn cancel_unknown_and_invalid() {
     no_metrics["canaryConfig"]["metrics"] = json!([]);
     let mut wrong_scope = analysis_body(1);
     wrong_scope["canaryConfig"]["metrics"][0]["scopeName"] = json!("elsewhere");
+    let mut unknown = analysis_body(1);
+    unknown["judge"] = json!("nope");
     for (body, needle) in [
         (no_metrics, "metric"),
         (
             wrong_scope,
             "scope 'elsewhere' is not in the execution request's scopes",
         ),
+        (unknown, "unknown field `judge`"),
     ] {
         let (status, answer, _) = start(&client, &server.base, &body).await;
         assert_eq!(status, 400, "{answer}");

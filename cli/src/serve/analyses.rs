@@ -34,9 +34,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// `POST /v1/analyses` body (stored as given, with the config resolved inline).
+/// `POST /v1/analyses` body (stored as given, with the config resolved inline). An unknown
+/// field is refused rather than ignored.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(crate) struct AnalysisRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     canary_config: Option<CanaryConfig>,
@@ -232,6 +233,12 @@ pub(super) async fn start(
         .map_err(|e| ApiError::bad_request(format!("the body is not UTF-8: {e}")))?;
     let mut request: AnalysisRequest =
         parse_json(text).map_err(|e| ApiError::bad_request(e.to_string()).with_path(e.path()))?;
+    if request.canary_config.is_some() && request.canary_config_name.is_some() {
+        return Err(
+            ApiError::bad_request("give canaryConfig or canaryConfigName, not both")
+                .with_path("canaryConfigName"),
+        );
+    }
     if request.canary_config.is_none() {
         let name = request.canary_config_name.as_deref().ok_or_else(|| {
             ApiError::bad_request("give canaryConfig or canaryConfigName").with_path("canaryConfig")

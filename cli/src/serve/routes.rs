@@ -218,9 +218,10 @@ async fn remote_judge(
     Ok(Json(result))
 }
 
-/// `POST /v1/judge` body.
+/// `POST /v1/judge` body. Our own shape, so an unknown field (a typo, or a field of another
+/// route) is refused rather than ignored.
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct V1Request {
     /// The config inline…
     #[serde(default)]
@@ -408,7 +409,13 @@ async fn v1_judge(
         fill_lookback(&mut request.execution_request, minutes);
     }
     let config = match (request.canary_config, request.canary_config_name.as_deref()) {
-        (Some(c), _) => c,
+        (Some(_), Some(_)) => {
+            return Err(
+                ApiError::bad_request("give canaryConfig or canaryConfigName, not both")
+                    .with_path("canaryConfigName"),
+            )
+        }
+        (Some(c), None) => c,
         (None, Some(name)) => load_config(&state, name)?,
         (None, None) => {
             return Err(
