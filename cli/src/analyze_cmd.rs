@@ -118,7 +118,7 @@ pub(crate) fn run(args: &AnalyzeArgs) -> ExitCode {
     ));
     let judge_request = match outcome {
         Ok(r) => r,
-        Err(PipelineError::Invalid(e)) => return invalid(e),
+        Err(PipelineError::Invalid(e)) => return invalid(e.message),
         Err(e) => {
             eprintln!("canary-judge: {e}");
             return ExitCode::from(EXIT_FETCH);

@@ -99,12 +99,30 @@ pub(crate) struct Job {
     control: bool,
 }
 
+/// A config or execution request that cannot be used: what is wrong, and the field of the
+/// service's request body at fault where there is one (`executionRequest.thresholds`).
+#[derive(Debug, Error)]
+#[error("{message}")]
+pub(crate) struct Invalid {
+    pub(crate) message: String,
+    pub(crate) path: Option<String>,
+}
+
+impl From<String> for Invalid {
+    fn from(message: String) -> Self {
+        Invalid {
+            message,
+            path: None,
+        }
+    }
+}
+
 /// Why a fetch-and-pair could not be done.
 #[derive(Debug, Error)]
 pub(crate) enum PipelineError {
     /// The config or execution request cannot be used (a 4xx for the service).
     #[error("{0}")]
-    Invalid(String),
+    Invalid(Invalid),
     /// A metric source failed.
     #[error("fetch failed: {0}")]
     Fetch(#[from] FetchError),
@@ -120,8 +138,12 @@ fn check_scope(
     side: &str,
     scope: &CanaryScope,
     needs_step: bool,
-) -> Result<(), String> {
-    let problem = |p: String| format!("metric '{metric}': executionRequest.scopes.{side}: {p}");
+) -> Result<(), Invalid> {
+    let path = format!("executionRequest.scopes.{side}");
+    let problem = |p: String| Invalid {
+        message: format!("metric '{metric}': {path}: {p}"),
+        path: Some(path.clone()),
+    };
     let start = scope.start_millis().map_err(|e| problem(e.to_string()))?;
     let end = scope.end_millis().map_err(|e| problem(e.to_string()))?;
     if end <= start {
@@ -179,7 +201,7 @@ pub(crate) fn plan(
     sources: &Sources,
     config: &CanaryConfig,
     request: &CanaryExecutionRequest,
-) -> Result<Vec<Job>, String> {
+) -> Result<Vec<Job>, Invalid> {
     check_config_and_scopes(config, request)?;
     let mut jobs = Vec::new();
     for metric in &config.metrics {
@@ -215,7 +237,8 @@ pub(crate) fn plan(
                 return Err(format!(
                     "metric '{}': query type '{other}' is not supported (prometheus, datadog)",
                     metric.name
-                ))
+                )
+                .into())
             }
         };
         let build = |scope: &CanaryScope| -> Result<String, String> {
@@ -303,7 +326,10 @@ pub(crate) async fn fetch_and_pair(
     limit: &Arc<tokio::sync::Semaphore>,
 ) -> Result<JudgeRequest, PipelineError> {
     let thresholds = request.thresholds.ok_or_else(|| {
-        PipelineError::Invalid("execution request must contain thresholds".into())
+        PipelineError::Invalid(Invalid {
+            message: "execution request must contain thresholds".into(),
+            path: Some("executionRequest.thresholds".into()),
+        })
     })?;
     let jobs = plan(sources, &config, request).map_err(PipelineError::Invalid)?;
     let (control, experiment) = fetch_all(client, jobs, http, limit).await?;

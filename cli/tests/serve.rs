@@ -387,6 +387,31 @@ async fn v1_judge_fetches_and_judges() {
         let text = resp.text().await.expect("body");
         assert!(text.contains(field), "{text}");
     }
+    // Problems found when planning the fetch name their field too.
+    let mut no_thresholds = v1_body(true);
+    no_thresholds["executionRequest"]
+        .as_object_mut()
+        .expect("object")
+        .remove("thresholds");
+    let mut backwards = v1_body(true);
+    backwards["executionRequest"]["scopes"]["default"]["controlScope"]["end"] =
+        json!("2025-12-31T00:00:00Z");
+    for (body, path) in [
+        (no_thresholds, "executionRequest.thresholds"),
+        (backwards, "executionRequest.scopes.controlScope"),
+    ] {
+        let resp = client
+            .post(&url)
+            .bearer_auth("s3cret")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("response");
+        assert_eq!(resp.status().as_u16(), 400);
+        let answer: Value =
+            serde_json::from_str(&resp.text().await.expect("body")).expect("JSON error");
+        assert_eq!(answer["error"]["path"], path, "{answer}");
+    }
     // Names that could leave the directory are refused.
     let mut body = v1_body(false);
     body["canaryConfigName"] = json!("../etc/passwd");

@@ -340,7 +340,13 @@ pub(super) async fn fetch_and_judge(
         )
         .await
         .map_err(|e| match e {
-            PipelineError::Invalid(m) => ApiError::bad_request(m),
+            PipelineError::Invalid(invalid) => {
+                let error = ApiError::bad_request(invalid.message);
+                match invalid.path {
+                    Some(path) => error.with_path(path),
+                    None => error,
+                }
+            }
             other => {
                 metrics::counter!("canary_judge_source_errors_total").increment(1);
                 ApiError::new(source_error, other.to_string())
