@@ -121,6 +121,8 @@ impl Scenario {
         match self {
             Scenario::NoChange => "no change".into(),
             Scenario::Shift(p) => format!("+{p}%"),
+            // `{:e}` past a million: 1e308 would print as 309 digits.
+            Scenario::Tail(f) if f.abs() >= 1e6 => format!("tail ×{f:e}"),
             Scenario::Tail(f) => format!("tail ×{f}"),
             Scenario::EventRate(k) => format!("events ×{k}"),
         }
@@ -300,7 +302,15 @@ fn backtest(args: &BacktestArgs) -> Result<bool, String> {
                         score_thresholds: thresholds,
                         metric_set_pair_list: pairs,
                     };
-                    judge_with(None, &request).map_err(|e| e.to_string())
+                    judge_with(None, &request).map_err(|e| match e {
+                        // Only the injected change can make a recorded value infinite.
+                        canary_judge::JudgeError::NonFiniteValue { metric, .. } => format!(
+                            "the scenario {} makes metric '{metric}' overflow to ±∞: inject a \
+                             smaller change",
+                            scenario.label()
+                        ),
+                        other => other.to_string(),
+                    })
                 })
                 .collect()
         };

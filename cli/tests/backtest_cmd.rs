@@ -135,6 +135,10 @@ fn nonsense_options_are_refused_naming_them() {
             &["--max-false-alarm-pct=-5"],
             "--max-false-alarm-pct must be a percentage from 0 to 100",
         ),
+        (
+            &["--tail-factor=1e308"],
+            "the scenario tail ×1e308 makes metric 'latency' overflow to ±∞: inject a smaller change",
+        ),
     ] {
         let out = backtest(&h, args);
         assert_eq!(out.status.code(), Some(2), "{args:?}");
