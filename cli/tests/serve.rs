@@ -43,6 +43,28 @@ async fn post(client: &reqwest::Client, url: &str, body: impl Into<reqwest::Body
         .send()
         .await
         .expect("response");
+    answer(resp).await
+}
+
+/// [`post`] with a bearer token.
+async fn post_with_token(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+    body: String,
+) -> (u16, Value) {
+    let resp = client
+        .post(url)
+        .bearer_auth(token)
+        .body(body)
+        .send()
+        .await
+        .expect("response");
+    answer(resp).await
+}
+
+/// The status and the JSON body of a response (panics on a body that is not JSON).
+async fn answer(resp: reqwest::Response) -> (u16, Value) {
     let status = resp.status().as_u16();
     let text = resp.text().await.expect("body");
     (
@@ -356,16 +378,10 @@ async fn v1_judge_fetches_and_judges() {
     assert_eq!(resp.status().as_u16(), 412);
     // A bad query string is a 400 with the JSON error shape, naming the parameter.
     for bad in ["abc", "99999"] {
-        let resp = client
-            .post(format!("{url}?failStatus={bad}"))
-            .bearer_auth("s3cret")
-            .body(v1_body(true).to_string())
-            .send()
-            .await
-            .expect("response");
-        assert_eq!(resp.status().as_u16(), 400);
-        let text = resp.text().await.expect("body");
-        let body: Value = serde_json::from_str(&text).expect("a JSON error body");
+        let with_query = format!("{url}?failStatus={bad}");
+        let (status, body) =
+            post_with_token(&client, &with_query, "s3cret", v1_body(true).to_string()).await;
+        assert_eq!(status, 400);
         let message = body["error"]["message"].as_str().expect("message");
         assert!(message.contains("failStatus"), "{body}");
     }
@@ -376,16 +392,9 @@ async fn v1_judge_fetches_and_judges() {
     let mut both = v1_body(true);
     both["canaryConfigName"] = json!("latency-canary");
     for (body, field) in [(typo, "lookbackMinutes"), (both, "canaryConfigName")] {
-        let resp = client
-            .post(&url)
-            .bearer_auth("s3cret")
-            .body(body.to_string())
-            .send()
-            .await
-            .expect("response");
-        assert_eq!(resp.status().as_u16(), 400);
-        let text = resp.text().await.expect("body");
-        assert!(text.contains(field), "{text}");
+        let (status, answer) = post_with_token(&client, &url, "s3cret", body.to_string()).await;
+        assert_eq!(status, 400);
+        assert!(answer.to_string().contains(field), "{answer}");
     }
     // Problems found when planning the fetch name their field too.
     let mut no_thresholds = v1_body(true);
@@ -400,16 +409,8 @@ async fn v1_judge_fetches_and_judges() {
         (no_thresholds, "executionRequest.thresholds"),
         (backwards, "executionRequest.scopes.controlScope"),
     ] {
-        let resp = client
-            .post(&url)
-            .bearer_auth("s3cret")
-            .body(body.to_string())
-            .send()
-            .await
-            .expect("response");
-        assert_eq!(resp.status().as_u16(), 400);
-        let answer: Value =
-            serde_json::from_str(&resp.text().await.expect("body")).expect("JSON error");
+        let (status, answer) = post_with_token(&client, &url, "s3cret", body.to_string()).await;
+        assert_eq!(status, 400);
         assert_eq!(answer["error"]["path"], path, "{answer}");
     }
     // Names that could leave the directory are refused.

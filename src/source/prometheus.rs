@@ -276,7 +276,8 @@ pub fn parse_range_response(body: &str) -> Result<Vec<MetricSet>, SourceError> {
 /// [`parse_range_response`] for recorded responses replayed over time: each series' samples are
 /// placed on its grid by their timestamps, so that a gap is NaN rather than shifting every later
 /// sample back. The step is the smallest gap between samples; start = the first timestamp (in
-/// milliseconds, rounded); end = start + n·step.
+/// milliseconds, rounded); end = start + n·step. Samples `NaN`, `+Inf`, `-Inf` are kept as the
+/// plain parse reads them; an empty result gives an empty list.
 ///
 /// # Errors
 /// As [`parse_range_response`], and [`SourceError::BadResponse`] naming the series and the

@@ -34,6 +34,10 @@ pub fn percentile(sample: &SortedSample, p: f64) -> Result<f64, StatsError> {
 /// instead, which stays between the two. Otherwise the same value, bit for bit. For the
 /// improved judges; Kayenta's judge keeps [`percentile`], overflow included.
 ///
+/// # Edge cases
+/// As [`percentile`]: empty gives NaN, one value gives that value, ties need no handling; with
+/// finite values (a [`SortedSample`] holds no NaN) the result is always finite.
+///
 /// # Errors
 /// As [`percentile`].
 ///

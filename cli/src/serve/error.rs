@@ -30,6 +30,14 @@ impl ApiError {
         self.path = Some(path.into());
         self
     }
+
+    /// [`with_path`](Self::with_path) when the field at fault is known; unchanged otherwise.
+    pub(crate) fn with_path_if(mut self, path: Option<String>) -> Self {
+        if path.is_some() {
+            self.path = path;
+        }
+        self
+    }
 }
 
 impl IntoResponse for ApiError {

@@ -204,14 +204,8 @@ async fn remote_judge(
             .map_err(|e| ApiError::bad_request(format!("the body is not UTF-8: {e}")))?;
         let request = parse_request(text)
             .map_err(|e| ApiError::bad_request(e.to_string()).with_path(e.path()))?;
-        canary_judge::judge(&request).map_err(|e| {
-            let field = e.field();
-            let error = ApiError::bad_request(e.to_string());
-            match field {
-                Some(path) => error.with_path(path),
-                None => error,
-            }
-        })
+        canary_judge::judge(&request)
+            .map_err(|e| ApiError::bad_request(e.to_string()).with_path_if(e.field()))
     })
     .await?;
     record_verdict(&result);
@@ -341,11 +335,7 @@ pub(super) async fn fetch_and_judge(
         .await
         .map_err(|e| match e {
             PipelineError::Invalid(invalid) => {
-                let error = ApiError::bad_request(invalid.message);
-                match invalid.path {
-                    Some(path) => error.with_path(path),
-                    None => error,
-                }
+                ApiError::bad_request(invalid.message).with_path_if(invalid.path)
             }
             other => {
                 metrics::counter!("canary_judge_source_errors_total").increment(1);
@@ -363,11 +353,7 @@ pub(super) async fn fetch_and_judge(
                         f.starts_with("canaryConfig").then_some(f)
                     }
                 });
-                let error = ApiError::bad_request(e.to_string());
-                match path {
-                    Some(path) => error.with_path(path),
-                    None => error,
-                }
+                ApiError::bad_request(e.to_string()).with_path_if(path)
             })
         })
         .await

@@ -89,7 +89,7 @@ use super::settings::NanStrategy;
 use super::v1::analyse::{direction, finite, number, relative};
 use super::v1::explain::{level, pct, sig, times};
 use super::v1::score;
-use super::{check_finite, checked_classifier, CleanSeries};
+use super::{check_finite, CleanSeries};
 use crate::error::JudgeError;
 use crate::model::{
     CanaryAnalysisResult, CanaryJudgeResult, CanaryJudgeScore, Check, Classification, Evidence,
@@ -173,12 +173,7 @@ struct Judged {
 /// groups, ±∞ samples, settings, a missing denominator pair) and the sequential settings'
 /// ([`SequentialMetricSettings::read`]).
 pub fn canary_judge_sequential(request: &JudgeRequest) -> Result<CanaryJudgeResult, JudgeError> {
-    let classifier = checked_classifier(request)?;
-    score::check_weights(&classifier.group_weights)?;
-    score::check_thresholds(request.score_thresholds)?;
-    if request.metric_set_pair_list.is_empty() {
-        return Err(JudgeError::NoMetricPairs);
-    }
+    let classifier = super::v1::checked_for_improved_judges(request)?;
     let judgement = SequentialClassifierSettings::read(&classifier.other)?;
     let alpha = 1.0 - judgement.confidence;
     let config = &request.canary_config;
@@ -667,6 +662,7 @@ fn judge_counts(
     let len = ev_c.len().min(ev_e.len());
     let mut intervals = Vec::with_capacity(len);
     let (mut exposure_c, mut exposure_e) = (0.0, 0.0);
+    let (mut total_c, mut total_e) = (0u64, 0u64);
     let whole = |x: f64| -> Option<Option<u64>> {
         if x.is_nan() {
             return Some(replace.then_some(0));
@@ -705,6 +701,8 @@ fn judge_counts(
         };
         exposure_c += tc;
         exposure_e += te;
+        total_c = total_c.saturating_add(xc);
+        total_e = total_e.saturating_add(xe);
         intervals.push(CountInterval {
             canary_events: xe,
             baseline_events: xc,
@@ -714,12 +712,6 @@ fn judge_counts(
     }
     // Totals past 9e15 are not exact in doubles, and the e-value's arithmetic breaks down
     // before that (identical canary and baseline counts of 4e15 an interval had failed).
-    let total = |f: fn(&CountInterval) -> u64| {
-        intervals
-            .iter()
-            .fold(0u64, |acc, i| acc.saturating_add(f(i)))
-    };
-    let (total_c, total_e) = (total(|i| i.baseline_events), total(|i| i.canary_events));
     if total_c.max(total_e) >= 9_000_000_000_000_000 {
         return Judged {
             decision: SequentialDecision::Continue,

@@ -138,6 +138,21 @@ struct Prepared<'a> {
     stats: (SideMetadata, SideMetadata, f64),
 }
 
+/// The checks both improved judges make before judging: Kayenta's judge's
+/// ([`checked_classifier`]), then group weights of 0 or more adding up to at most 100, score
+/// thresholds within 0–100 in order, and at least one metric pair.
+pub(crate) fn checked_for_improved_judges(
+    request: &JudgeRequest,
+) -> Result<&crate::model::CanaryClassifierConfig, JudgeError> {
+    let classifier = checked_classifier(request)?;
+    score::check_weights(&classifier.group_weights)?;
+    score::check_thresholds(request.score_thresholds)?;
+    if request.metric_set_pair_list.is_empty() {
+        return Err(JudgeError::NoMetricPairs);
+    }
+    Ok(classifier)
+}
+
 /// Runs `canary-judge-v1` on a request (see the module docs for the rules).
 ///
 /// # Errors
@@ -149,12 +164,7 @@ struct Prepared<'a> {
 /// `metricSetPairList`, and [`JudgeError::MissingDenominator`] when a `rate` metric's
 /// denominator has no pair with the same tags.
 pub fn canary_judge_v1(request: &JudgeRequest) -> Result<CanaryJudgeResult, JudgeError> {
-    let classifier = checked_classifier(request)?;
-    score::check_weights(&classifier.group_weights)?;
-    score::check_thresholds(request.score_thresholds)?;
-    if request.metric_set_pair_list.is_empty() {
-        return Err(JudgeError::NoMetricPairs);
-    }
+    let classifier = checked_for_improved_judges(request)?;
     let judgement = V1ClassifierSettings::read(&classifier.other)?;
     let confidence = judgement.confidence;
     let alpha = 1.0 - confidence;
